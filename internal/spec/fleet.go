@@ -24,7 +24,10 @@ type Fleet struct {
 	HostedZoneID     string   `json:"hosted_zone_id"`
 	Domain           string   `json:"domain"`
 	LogRetentionDays int      `json:"log_retention_days"`
-	Defaults         Defaults `json:"defaults"`
+	// AssignPublicIP gives tasks a public IP, for subnets without a NAT
+	// gateway to pull images through.
+	AssignPublicIP bool     `json:"assign_public_ip"`
+	Defaults       Defaults `json:"defaults"`
 }
 
 // Defaults apply to every environment that does not set its own value.
@@ -81,6 +84,7 @@ func ParseFleet(file string, src []byte) (Fleet, error) {
 		{"hosted_zone_id", d.str(&f.HostedZoneID)},
 		{"domain", d.str(&f.Domain)},
 		{"log_retention_days", d.integer(&f.LogRetentionDays)},
+		{"assign_public_ip", d.boolean(&f.AssignPublicIP)},
 		{"defaults", func(v *yaml.Node, path string) {
 			defaultsNode = v
 			d.mapping(v, path+".", []field{

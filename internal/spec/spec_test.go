@@ -62,7 +62,9 @@ func TestParseFleetErrors(t *testing.T) {
 	}{
 		{"unknown key", func(s string) string { return s + "colour: blue\n" }, []string{"fleet.yml:15:1: colour: unknown field"}},
 		{"bad name", func(s string) string { return strings.Replace(s, "name: acme", "name: Acme_Corp", 1) }, []string{`fleet.yml:1:7: name: "Acme_Corp" must match`}},
-		{"missing defaults field", func(s string) string { return strings.Replace(s, "  proxy_image: ghcr.io/polyfleet/proxy:1.0.0\n", "", 1) }, []string{"fleet.yml:11:3: defaults.proxy_image: is required"}},
+		{"missing defaults field", func(s string) string {
+			return strings.Replace(s, "  proxy_image: ghcr.io/polyfleet/proxy:1.0.0\n", "", 1)
+		}, []string{"fleet.yml:11:3: defaults.proxy_image: is required"}},
 		{"wrong type", func(s string) string { return strings.Replace(s, "listener_port: 443", "listener_port: https", 1) }, []string{`fleet.yml:7:16: listener_port: must be a whole number, not "https"`}},
 		{"bad fargate default", func(s string) string { return strings.Replace(s, "memory: 2048", "memory: 1000", 1) }, []string{"fleet.yml:12:11: defaults.memory: memory 1000 does not fit cpu 1024"}},
 		{"latest tag", func(s string) string { return strings.Replace(s, "polynote:0.5.1", "polynote:latest", 1) }, []string{"fleet.yml:13:10: defaults.image: \"polynote/polynote:latest\" uses the moving tag latest"}},
