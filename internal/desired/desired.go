@@ -162,8 +162,9 @@ func (e Environment) Containers() []Container {
 func SecretValueFrom(secretARN, key string) string { return secretARN + ":" + key + "::" }
 
 // ContainerFields renders a container's settings as plan fields, in a form
-// discovery can reproduce from DescribeTaskDefinition.
-func ContainerFields(c Container, secretRef, logGroup, region string) map[string]string {
+// discovery can reproduce from DescribeTaskDefinition. valueFrom turns a
+// value of c.Secrets into the secret reference the task definition holds.
+func ContainerFields(c Container, valueFrom func(string) string, logGroup, region string) map[string]string {
 	p := c.Name + "."
 	f := map[string]string{
 		p + "image": c.Image,
@@ -174,7 +175,7 @@ func ContainerFields(c Container, secretRef, logGroup, region string) map[string
 		f[p+"environment"] = joinMap(c.Environment, func(v string) string { return v })
 	}
 	if len(c.Secrets) > 0 {
-		f[p+"secrets"] = joinMap(c.Secrets, func(key string) string { return SecretValueFrom(secretRef, key) })
+		f[p+"secrets"] = joinMap(c.Secrets, valueFrom)
 	}
 	if c.DependsOn != "" {
 		f[p+"depends_on"] = c.DependsOn + ":START"
@@ -243,7 +244,8 @@ func (e Environment) Resources() []resource.Resource {
 		"execution_role": resource.RefTo(resource.Role),
 	}
 	for _, c := range e.Containers() {
-		for k, v := range ContainerFields(c, resource.RefTo(resource.Secret), n.LogGroup, e.Fleet.Region) {
+		valueFrom := func(key string) string { return SecretValueFrom(resource.RefTo(resource.Secret), key) }
+		for k, v := range ContainerFields(c, valueFrom, n.LogGroup, e.Fleet.Region) {
 			td[k] = v
 		}
 	}

@@ -48,7 +48,7 @@ var (
 	domainRE   = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 	subnetRE   = regexp.MustCompile(`^subnet-[0-9a-f]+$`)
 	vpcRE      = regexp.MustCompile(`^vpc-[0-9a-f]+$`)
-	zoneIDRE   = regexp.MustCompile(`^Z[A-Z0-9]+$`)
+	zoneIDRE   = regexp.MustCompile(`^[A-Z0-9]{1,32}$`)
 	regionRE   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 	clusterRE  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
 	retentions = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}

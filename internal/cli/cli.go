@@ -1,0 +1,221 @@
+// Package cli is the reconcile command: flags, subcommands and exit codes.
+// main only calls Run.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/polyfleet/polyfleet/internal/cloud"
+	"github.com/polyfleet/polyfleet/internal/desired"
+	"github.com/polyfleet/polyfleet/internal/plan"
+	"github.com/polyfleet/polyfleet/internal/resource"
+	"github.com/polyfleet/polyfleet/internal/spec"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitError   = 1
+	ExitChanges = 2 // with --detailed-exitcode: the plan has changes
+)
+
+// Env is what Run needs from the process, injected so tests run it in-process.
+type Env struct {
+	Stdout, Stderr io.Writer
+	// Clients overrides the AWS clients made from the standard SDK
+	// settings; tests use it to count or fail calls.
+	Clients func(ctx context.Context, region string) (cloud.Clients, error)
+}
+
+const usage = `Usage: reconcile <command> [flags]
+
+Commands:
+  validate   check fleet.yml and the environment files; no AWS call
+  plan       show what apply would change
+  apply      change AWS to match the environment files, then verify
+  help       show this text
+
+Flags (all commands):
+  --config PATH        fleet config (default fleet.yml)
+  --environments DIR   environment files (default environments)
+Flags of plan:
+  --format text|json   output format (default text)
+  --detailed-exitcode  exit 2 when there are changes
+Flags of apply:
+  --concurrency N      environments applied at once (default 4)
+
+AWS region comes from fleet.yml; credentials and endpoint from the standard
+AWS SDK settings (AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, ...).
+`
+
+// Run runs one reconcile command and returns its exit code.
+func Run(ctx context.Context, args []string, env Env) int {
+	if env.Clients == nil {
+		env.Clients = func(ctx context.Context, region string) (cloud.Clients, error) {
+			cfg, err := cloud.LoadConfig(ctx, region)
+			if err != nil {
+				return cloud.Clients{}, err
+			}
+			return cloud.NewClients(cfg), nil
+		}
+	}
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return ExitError
+	}
+	cmd, args := args[0], args[1:]
+	fs := flag.NewFlagSet("reconcile "+cmd, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	configPath := fs.String("config", "fleet.yml", "fleet config file")
+	envDir := fs.String("environments", "environments", "directory of environment files")
+	format := fs.String("format", "text", "plan output: text or json")
+	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes")
+	concurrency := fs.Int("concurrency", 4, "environments applied at once")
+	switch cmd {
+	case "help", "-h", "--help":
+		fmt.Fprint(env.Stdout, usage)
+		return ExitOK
+	case "validate", "plan", "apply":
+	default:
+		fmt.Fprintf(env.Stderr, "reconcile: unknown command %q\n\n%s", cmd, usage)
+		return ExitError
+	}
+	if err := fs.Parse(args); err != nil {
+		return ExitError
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "reconcile %s: unexpected argument %q\n", cmd, fs.Arg(0))
+		return ExitError
+	}
+	if *format != "text" && *format != "json" {
+		fmt.Fprintf(env.Stderr, "reconcile %s: --format must be text or json, not %q\n", cmd, *format)
+		return ExitError
+	}
+
+	cfg, err := spec.Load(*configPath, *envDir)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%v\n", err)
+		var errs spec.Errors
+		if errors.As(err, &errs) {
+			fmt.Fprintf(env.Stderr, "\n%d error(s); nothing was planned or changed.\n", len(errs))
+		}
+		return ExitError
+	}
+	if cmd == "validate" {
+		fmt.Fprintf(env.Stdout, "Valid: fleet %s with %d environment(s).\n", cfg.Fleet.Name, len(cfg.Environments))
+		return ExitOK
+	}
+
+	clients, err := env.Clients(ctx, cfg.Fleet.Region)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "reconcile: AWS configuration: %v\n", err)
+		return ExitError
+	}
+	r := &reconciler{clients: clients, cfg: cfg}
+	p, err := r.plan(ctx)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "reconcile %s: %v\n", cmd, err)
+		return ExitError
+	}
+	if cmd == "plan" {
+		if err := writePlan(env.Stdout, p, *format); err != nil {
+			fmt.Fprintf(env.Stderr, "reconcile plan: %v\n", err)
+			return ExitError
+		}
+		if *detailed && p.HasChanges() {
+			return ExitChanges
+		}
+		return ExitOK
+	}
+
+	if err := plan.WriteText(env.Stdout, p); err != nil {
+		return ExitError
+	}
+	if !p.HasChanges() && !hasConflicts(p) {
+		r.writeURLs(env.Stdout)
+		return ExitOK
+	}
+	fmt.Fprintln(env.Stdout, "\nApplying...")
+	applyErr := cloud.Apply(ctx, clients, cfg.Fleet, r.infra, p, r.envs, cloud.ApplyOptions{Concurrency: *concurrency, Progress: env.Stdout})
+	// Whatever happened, look again: what is left is what the next run does.
+	after, err := r.plan(ctx)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "reconcile apply: verify: %v\n", err)
+		return ExitError
+	}
+	if applyErr != nil {
+		fmt.Fprintf(env.Stderr, "reconcile apply: %v\n", applyErr)
+	}
+	if after.HasChanges() {
+		fmt.Fprintf(env.Stderr, "\nreconcile apply: AWS still differs from the environment files after apply:\n")
+		_ = plan.WriteText(env.Stderr, after)
+		return ExitError
+	}
+	if applyErr != nil || hasConflicts(after) {
+		return ExitError
+	}
+	fmt.Fprintf(env.Stdout, "\nApply complete: %d added, %d changed, %d destroyed. A fresh plan shows no changes.\n",
+		p.Summary.Add, p.Summary.Change, p.Summary.Destroy)
+	r.writeURLs(env.Stdout)
+	return ExitOK
+}
+
+func hasConflicts(p plan.Plan) bool {
+	for _, e := range p.Environments {
+		if len(e.Conflicts) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func writePlan(w io.Writer, p plan.Plan, format string) error {
+	if format == "json" {
+		return plan.WriteJSON(w, p)
+	}
+	return plan.WriteText(w, p)
+}
+
+// reconciler holds what one run has learnt.
+type reconciler struct {
+	clients cloud.Clients
+	cfg     spec.Config
+	infra   desired.Infra
+	envs    []desired.Environment
+}
+
+// plan discovers what exists and compares it with the environment files.
+func (r *reconciler) plan(ctx context.Context) (plan.Plan, error) {
+	state, err := cloud.Discover(ctx, r.clients, r.cfg.Fleet)
+	if err != nil {
+		return plan.Plan{}, err
+	}
+	r.infra = state.Infra
+	r.envs = desired.Build(r.cfg, state.Infra)
+	var want []resource.Resource
+	for _, e := range r.envs {
+		want = append(want, e.Resources()...)
+	}
+	p := plan.Calculate(want, state.Resources)
+	p.Warnings = state.Warnings
+	return p, nil
+}
+
+func (r *reconciler) writeURLs(w io.Writer) {
+	if len(r.envs) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nEnvironments:")
+	for _, e := range r.envs {
+		state := ""
+		if e.Spec.Stopped {
+			state = " (stopped)"
+		}
+		fmt.Fprintf(w, "  %-20s https://%s%s  user %s, password in secret %s\n", e.Spec.Name, e.Names.Host, state, desired.Username, e.Names.Secret)
+	}
+	fmt.Fprintf(w, "Read a password with:\n  aws secretsmanager get-secret-value --region %s --secret-id <secret> --query SecretString --output text\n", r.cfg.Fleet.Region)
+}
