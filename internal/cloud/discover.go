@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	logssdk "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	ec2sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	ecssdk "github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -17,7 +18,6 @@ import (
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	logssdk "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	taggingsdk "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	taggingtypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
 	route53sdk "github.com/aws/aws-sdk-go-v2/service/route53"

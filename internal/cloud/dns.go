@@ -74,17 +74,45 @@ func (a *applier) aliasRecord(names desired.Names) *route53types.ResourceRecordS
 // makes the change fail instead of being overwritten; UPSERT for a name the
 // TXT record proves ours.
 func (a *applier) writeRecords(ctx context.Context, s step, env *desired.Environment, update bool) error {
-	action := route53types.ChangeActionCreate
 	if update {
-		proof, err := a.proof(ctx, s, env.Names)
-		if err != nil {
+		if err := a.provenOurs(ctx, s, env); err != nil {
 			return err
 		}
-		if proof == nil {
-			return s.errorf("refusing to change it", fmt.Errorf("%w: the TXT record %s is gone", ErrNotOwned, env.Names.OwnershipTXT))
-		}
-		action = route53types.ChangeActionUpsert
+		return a.changeRecords(ctx, s, env, route53types.ChangeActionUpsert)
 	}
+	err := a.changeRecords(ctx, s, env, route53types.ChangeActionCreate)
+	if err == nil || !hasCode(err, "InvalidChangeBatch") {
+		return err
+	}
+	// Something is there after all. Look before giving up: it may be our
+	// own, written by a run that stopped before it could see it (and some
+	// emulators report names that are long gone).
+	host, rerr := a.recordsNamed(ctx, env.Names.Host)
+	if rerr != nil {
+		return s.errorf("read records", rerr)
+	}
+	proof, perr := a.proof(ctx, s, env.Names)
+	if perr != nil {
+		return perr
+	}
+	if proof == nil && len(host) > 0 {
+		return s.errorf("refusing to change it", fmt.Errorf("%w: %s already exists without a TXT ownership record: %v", ErrNotOwned, env.Names.Host, err))
+	}
+	return a.changeRecords(ctx, s, env, route53types.ChangeActionUpsert)
+}
+
+func (a *applier) provenOurs(ctx context.Context, s step, env *desired.Environment) error {
+	proof, err := a.proof(ctx, s, env.Names)
+	if err != nil {
+		return err
+	}
+	if proof == nil {
+		return s.errorf("refusing to change it", fmt.Errorf("%w: the TXT record %s is gone", ErrNotOwned, env.Names.OwnershipTXT))
+	}
+	return nil
+}
+
+func (a *applier) changeRecords(ctx context.Context, s step, env *desired.Environment, action route53types.ChangeAction) error {
 	_, err := a.c.Route53.ChangeResourceRecordSets(ctx, &route53sdk.ChangeResourceRecordSetsInput{
 		HostedZoneId: aws.String(a.fleet.HostedZoneID),
 		ChangeBatch: &route53types.ChangeBatch{

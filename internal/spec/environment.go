@@ -68,11 +68,6 @@ func LoadEnvironments(dir string, fleet Fleet) ([]Environment, error) {
 		}
 		path := filepath.Join(dir, e.Name())
 		name := strings.TrimSuffix(e.Name(), ext)
-		if other, dup := byName[name]; dup {
-			errs = append(errs, Error{File: path, Msg: fmt.Sprintf("environment %q is also declared in %s; keep one file per environment", name, other)})
-			continue
-		}
-		byName[name] = path
 		src, err := os.ReadFile(path)
 		if err != nil {
 			errs = append(errs, Error{File: path, Msg: fmt.Sprintf("cannot read: %v", err)})
@@ -81,9 +76,15 @@ func LoadEnvironments(dir string, fleet Fleet) ([]Environment, error) {
 		env, err := ParseEnvironment(path, src, fleet)
 		if err != nil {
 			errs = append(errs, err.(Errors)...)
+		}
+		if other, dup := byName[name]; dup {
+			errs = append(errs, Error{File: path, Msg: fmt.Sprintf("environment %q is also declared in %s; keep one file per environment", name, other)})
 			continue
 		}
-		envs = append(envs, env)
+		byName[name] = path
+		if err == nil {
+			envs = append(envs, env)
+		}
 	}
 	sort.Slice(envs, func(i, j int) bool { return envs[i].Name < envs[j].Name })
 	return envs, errs.errOrNil()
