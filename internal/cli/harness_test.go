@@ -145,7 +145,9 @@ func (h *harness) write(rel, content string) {
 	}
 }
 
-func (h *harness) writeEnv(name, content string) { h.write(filepath.Join("environments", name+".yml"), content) }
+func (h *harness) writeEnv(name, content string) {
+	h.write(filepath.Join("environments", name+".yml"), content)
+}
 
 func (h *harness) removeEnv(name string) {
 	h.t.Helper()
