@@ -10,11 +10,14 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	ec2sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	ecssdk "github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/polyfleet/polyfleet/internal/mototest"
 )
 
 var three = map[string]string{
@@ -393,5 +396,51 @@ func TestInvalidSpecsChangeNothing(t *testing.T) {
 	}
 	if h.clientsOK || len(h.calls.snapshot()) != 0 {
 		t.Errorf("invalid specs made AWS calls: %v", h.calls.snapshot())
+	}
+}
+
+// TestReplaceWhatCannotChangeInPlace moves the fleet to another VPC: the
+// target group and security group cannot change VPC, so they are replaced,
+// and so are the rule and service that use them; the rest stays.
+func TestReplaceWhatCannotChangeInPlace(t *testing.T) {
+	h := newHarness(t)
+	h.writeEnv("alice", "owner: alice\n")
+	h.mustRun(0, "apply")
+	v := h.aws()
+	oldTG := v.targetGroups()["pf-acme-alice"]
+	oldRole := v.roles()
+
+	vpc, err := v.ec2().CreateVpc(v.ctx, &ec2sdk.CreateVpcInput{CidrBlock: aws.String("10.1.0.0/16")})
+	v.check(err, "create VPC")
+	var subnets []string
+	for i, az := range []string{"a", "b"} {
+		sn, err := v.ec2().CreateSubnet(v.ctx, &ec2sdk.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String(fmt.Sprintf("10.1.%d.0/24", i)), AvailabilityZone: aws.String("eu-west-1" + az)})
+		v.check(err, "create subnet")
+		subnets = append(subnets, aws.ToString(sn.Subnet.SubnetId))
+	}
+	moved := h.infra.Fleet
+	moved.VPCID, moved.Subnets = aws.ToString(vpc.Vpc.VpcId), subnets
+	h.write("fleet.yml", mototest.FleetYAML(moved))
+
+	p := h.planJSON()
+	var got []string
+	for _, c := range p.Environments[0].Changes {
+		got = append(got, c.Action+" "+c.Resource)
+	}
+	want := []string{"replace target-group", "replace security-group", "replace listener-rule", "replace service"}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("changes (-got +want):\n%s", diff)
+	}
+	h.mustRun(0, "apply")
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	newTG := v.targetGroups()["pf-acme-alice"]
+	if aws.ToString(newTG.VpcId) != moved.VPCID || aws.ToString(newTG.TargetGroupArn) == aws.ToString(oldTG.TargetGroupArn) {
+		t.Errorf("target group not replaced into the new VPC: %s", aws.ToString(newTG.VpcId))
+	}
+	if _, ok := v.securityGroups()["polyfleet-acme-alice"]; ok {
+		t.Error("the old security group is left in the old VPC")
+	}
+	if !cmp.Equal(v.roles(), oldRole) {
+		t.Error("the role changed")
 	}
 }

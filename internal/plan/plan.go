@@ -4,6 +4,7 @@ package plan
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/polyfleet/polyfleet/internal/desired"
 	"github.com/polyfleet/polyfleet/internal/resource"
@@ -124,6 +125,7 @@ func Calculate(want, have []resource.Resource) Plan {
 	var p Plan
 	for _, name := range sortedKeys(envNames) {
 		env := Environment{Name: name, Refs: map[resource.Kind]string{}}
+		replaced := map[resource.Kind]bool{}
 		for _, kind := range resource.Kinds {
 			d := desiredBy[key{name, kind}]
 			actuals := actualBy[key{name, kind}]
@@ -146,7 +148,10 @@ func Calculate(want, have []resource.Resource) Plan {
 			case a == nil:
 				env.Changes = append(env.Changes, createChange(d, env.Refs))
 			default:
-				c := compare(d, a, env.Refs)
+				c := compare(d, a, env.Refs, replaced)
+				if c.Action == Replace {
+					replaced[kind] = true
+				}
 				if c.Action == NoOp || (c.Action == Update && !resource.NewIdentityOnUpdate(kind)) {
 					env.Refs[kind] = a.Ref
 				}
@@ -191,7 +196,11 @@ func deleteChange(a *resource.Resource) Change {
 	return c
 }
 
-func compare(d, a *resource.Resource, refs map[resource.Kind]string) Change {
+// compare diffs one pair. A field that points at a resource being replaced
+// forces replacement too: the old resource can go only once nothing uses it
+// (a target group in use by a rule, a security group by a service's tasks).
+// A task definition is the exception: its update is a new revision anyway.
+func compare(d, a *resource.Resource, refs map[resource.Kind]string, replaced map[resource.Kind]bool) Change {
 	c := Change{Kind: d.Kind, Name: d.Name, Action: NoOp, Desired: d, Actual: a}
 	names := map[string]bool{}
 	for f := range d.Fields {
@@ -211,7 +220,7 @@ func compare(d, a *resource.Resource, refs map[resource.Kind]string) Change {
 			continue
 		}
 		fc := field(f, before, after)
-		fc.ForcesReplacement = resource.Immutable(d.Kind, f)
+		fc.ForcesReplacement = resource.Immutable(d.Kind, f) || (d.Kind != resource.TaskDefinition && refersTo(raw, replaced))
 		c.Fields = append(c.Fields, fc)
 		if fc.ForcesReplacement {
 			c.Action = Replace
@@ -220,6 +229,15 @@ func compare(d, a *resource.Resource, refs map[resource.Kind]string) Change {
 		}
 	}
 	return c
+}
+
+func refersTo(v string, kinds map[resource.Kind]bool) bool {
+	for k := range kinds {
+		if strings.Contains(v, resource.RefTo(k)) {
+			return true
+		}
+	}
+	return false
 }
 
 func field(name, before, after string) FieldChange {

@@ -138,12 +138,23 @@ func TestCalculate(t *testing.T) {
 			wantActions: map[string]Action{"bob": Update},
 		},
 		{
-			name: "immutable field replaces, and dependents follow",
+			name: "immutable field replaces, and what uses it is replaced too",
 			want: want(env("alice")), have: withVPC(exist(want(env("alice"))), resource.TargetGroup, "vpc", "vpc-old"),
 			wantChanges: []changeSummary{
 				{"alice", "target-group", "replace", []string{"vpc: vpc-old -> vpc-1"}},
-				{"alice", "listener-rule", "update", []string{"target_group: id-target-group-alice -> (known after apply)"}},
-				{"alice", "service", "update", []string{"load_balancer: id-target-group-alice -> proxy:8080 -> (known after apply) -> proxy:8080"}},
+				{"alice", "listener-rule", "replace", []string{"target_group: id-target-group-alice -> (known after apply)"}},
+				{"alice", "service", "replace", []string{"load_balancer: id-target-group-alice -> proxy:8080 -> (known after apply) -> proxy:8080"}},
+			},
+			wantSummary: Summary{Add: 3, Destroy: 3},
+			wantActions: map[string]Action{"alice": Update},
+		},
+		{
+			name: "replaced role only gives the task definition a new revision",
+			want: want(env("alice")), have: withVPC(exist(want(env("alice"))), resource.Role, "path", "/old/"),
+			wantChanges: []changeSummary{
+				{"alice", "role", "replace", []string{"path: /old/ -> /polyfleet/acme/"}},
+				{"alice", "task-definition", "update", []string{"execution_role: id-role-alice -> (known after apply)"}},
+				{"alice", "service", "update", []string{"task_definition: id-task-definition-alice -> (known after apply)"}},
 			},
 			wantSummary: Summary{Add: 1, Change: 2, Destroy: 1},
 			wantActions: map[string]Action{"alice": Update},
