@@ -47,6 +47,7 @@ Flags of plan:
   --detailed-exitcode  exit 2 when there are changes
 Flags of apply:
   --concurrency N      environments applied at once (default 4)
+  --allow-destroy      destroy more environments than max_destroy in fleet.yml
 
 AWS region comes from fleet.yml; credentials and endpoint from the standard
 AWS SDK settings (AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, ...).
@@ -75,6 +76,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	format := fs.String("format", "text", "plan output: text or json")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes")
 	concurrency := fs.Int("concurrency", 4, "environments applied at once")
+	allowDestroy := fs.Bool("allow-destroy", false, "destroy more environments than max_destroy allows")
 	switch cmd {
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
@@ -122,6 +124,9 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return ExitError
 	}
 	if cmd == "plan" {
+		if err := plan.GuardDestroy(p, cfg.Fleet.MaxDestroy); err != nil {
+			p.Warnings = append(p.Warnings, "apply will refuse this plan: "+err.Error())
+		}
 		if err := writePlan(env.Stdout, p, *format); err != nil {
 			fmt.Fprintf(env.Stderr, "reconcile plan: %v\n", err)
 			return ExitError
@@ -133,6 +138,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 
 	if err := plan.WriteText(env.Stdout, p); err != nil {
+		return ExitError
+	}
+	if err := plan.GuardDestroy(p, cfg.Fleet.MaxDestroy); err != nil && !*allowDestroy {
+		fmt.Fprintf(env.Stderr, "reconcile apply: %v\nNothing was changed.\n", err)
 		return ExitError
 	}
 	if !p.HasChanges() && !hasConflicts(p) {
@@ -180,6 +189,10 @@ func writePlan(w io.Writer, p plan.Plan, format string) error {
 	return plan.WriteText(w, p)
 }
 
+// MaxRulesPerLoadBalancer is AWS's limit of listener rules per
+// application load balancer (and of target groups per load balancer).
+const MaxRulesPerLoadBalancer = 100
+
 // reconciler holds what one run has learnt.
 type reconciler struct {
 	clients cloud.Clients
@@ -195,6 +208,10 @@ func (r *reconciler) plan(ctx context.Context) (plan.Plan, error) {
 		return plan.Plan{}, err
 	}
 	r.infra = state.Infra
+	if n := len(r.cfg.Environments); n+state.OtherRules > MaxRulesPerLoadBalancer {
+		return plan.Plan{}, fmt.Errorf("fleet %s declares %d environments and its listener has %d other rules, but a load balancer takes at most %d rules; split the fleet across load balancers",
+			r.cfg.Fleet.Name, n, state.OtherRules, MaxRulesPerLoadBalancer)
+	}
 	r.envs = desired.Build(r.cfg, state.Infra)
 	var want []resource.Resource
 	for _, e := range r.envs {

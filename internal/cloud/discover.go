@@ -38,6 +38,9 @@ type State struct {
 	// Warnings name resources that carry the fleet's tag but cannot be
 	// attributed to an environment; they are never changed.
 	Warnings []string
+	// OtherRules counts the listener's rules that are not the fleet's:
+	// they share the load balancer's limit of 100 rules.
+	OtherRules int
 }
 
 // Batch sizes AWS allows per describe call.
@@ -612,6 +615,9 @@ func (d *discovery) listenerRules(ctx context.Context, listenerARN string) error
 	for _, r := range rules {
 		arn := aws.ToString(r.RuleArn)
 		if tags[arn][resource.TagFleet] != d.fleet.Name {
+			d.mu.Lock()
+			d.state.OtherRules++
+			d.mu.Unlock()
 			continue
 		}
 		env, ok := d.attribute(arn, tags[arn], resource.ListenerRule)

@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -268,5 +269,19 @@ func TestWriteJSON(t *testing.T) {
 	}
 	if len(got.Environments) != 2 || got.Environments[0].Action != "no-op" || got.Environments[1].Action != "delete" || got.Environments[1].Changes[0].Resource != "role" {
 		t.Errorf("environments = %+v", got.Environments)
+	}
+}
+
+func TestGuardDestroy(t *testing.T) {
+	p := Calculate(want(env("a")), exist(want(env("a"), env("b"), env("c"))))
+	if diff := cmp.Diff(p.Destroyed(), []string{"b", "c"}); diff != "" {
+		t.Errorf("Destroyed (-got +want):\n%s", diff)
+	}
+	if err := GuardDestroy(p, 2); err != nil {
+		t.Errorf("GuardDestroy(2) = %v, want nil", err)
+	}
+	err := GuardDestroy(p, 1)
+	if !errors.Is(err, ErrDestroyGuard) || !strings.Contains(err.Error(), "destroys 2 environments (b, c)") {
+		t.Errorf("GuardDestroy(1) = %v", err)
 	}
 }

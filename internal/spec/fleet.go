@@ -26,8 +26,11 @@ type Fleet struct {
 	LogRetentionDays int      `json:"log_retention_days"`
 	// AssignPublicIP gives tasks a public IP, for subnets without a NAT
 	// gateway to pull images through.
-	AssignPublicIP bool     `json:"assign_public_ip"`
-	Defaults       Defaults `json:"defaults"`
+	AssignPublicIP bool `json:"assign_public_ip"`
+	// MaxDestroy is how many environments one apply may delete without
+	// --allow-destroy: a guard against an emptied directory.
+	MaxDestroy int      `json:"max_destroy"`
+	Defaults   Defaults `json:"defaults"`
 }
 
 // Defaults apply to every environment that does not set its own value.
@@ -38,8 +41,11 @@ type Defaults struct {
 	ProxyImage string `json:"proxy_image"`
 }
 
-// DefaultLogRetentionDays is used when fleet.yml does not set log_retention_days.
-const DefaultLogRetentionDays = 30
+// Defaults of optional fleet settings.
+const (
+	DefaultLogRetentionDays = 30
+	DefaultMaxDestroy       = 3
+)
 
 var (
 	fleetNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,14}$`)
@@ -66,7 +72,7 @@ func LoadFleet(path string) (Fleet, error) {
 // ParseFleet validates the contents of a fleet.yml named file.
 func ParseFleet(file string, src []byte) (Fleet, error) {
 	d := &decoder{file: file}
-	f := Fleet{LogRetentionDays: DefaultLogRetentionDays}
+	f := Fleet{LogRetentionDays: DefaultLogRetentionDays, MaxDestroy: DefaultMaxDestroy}
 	root := d.document(src)
 	if root == nil && len(d.errs) == 0 {
 		d.add(nil, "", "is empty; it must set at least name, region, cluster, vpc_id, subnets, load_balancer_arn, listener_port, hosted_zone_id, domain and defaults")
@@ -85,6 +91,7 @@ func ParseFleet(file string, src []byte) (Fleet, error) {
 		{"domain", d.str(&f.Domain)},
 		{"log_retention_days", d.integer(&f.LogRetentionDays)},
 		{"assign_public_ip", d.boolean(&f.AssignPublicIP)},
+		{"max_destroy", d.integer(&f.MaxDestroy)},
 		{"defaults", func(v *yaml.Node, path string) {
 			defaultsNode = v
 			d.mapping(v, path+".", []field{
@@ -131,6 +138,7 @@ func ParseFleet(file string, src []byte) (Fleet, error) {
 	check("hosted_zone_id", zoneIDRE.MatchString(f.HostedZoneID), "%q is not a Route53 hosted zone ID such as Z0123ABC", f.HostedZoneID)
 	check("domain", domainRE.MatchString(f.Domain) && len(f.Domain) <= 180, "%q is not a lower-case domain name of at most 180 characters", f.Domain)
 	check("log_retention_days", containsInt(retentions, f.LogRetentionDays), "%d is not a CloudWatch Logs retention; use one of %s", f.LogRetentionDays, joinInts(retentions))
+	check("max_destroy", f.MaxDestroy >= 0, "must be 0 or more, not %d", f.MaxDestroy)
 	if defaultsNode != nil && defaultsNode.Kind == yaml.MappingNode {
 		for _, key := range []string{"cpu", "memory", "image", "proxy_image"} {
 			if valueNode(defaultsNode, key) == nil {

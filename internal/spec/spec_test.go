@@ -44,6 +44,7 @@ func TestParseFleetValid(t *testing.T) {
 		HostedZoneID:     "Z0123ABC",
 		Domain:           "notebooks.example.com",
 		LogRetentionDays: 30,
+		MaxDestroy:       3,
 		Defaults:         Defaults{CPU: 1024, Memory: 2048, Image: "polynote/polynote:0.5.1", ProxyImage: "ghcr.io/polyfleet/proxy:1.0.0"},
 	}
 	if diff := cmp.Diff(got, want); diff != "" {
