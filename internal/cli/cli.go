@@ -37,6 +37,8 @@ Commands:
   validate   check fleet.yml and the environment files; no AWS call
   plan       show what apply would change
   apply      change AWS to match the environment files, then verify
+  schema     print the JSON Schema of fleet.yml or of environment files:
+             reconcile schema fleet|environment
   help       show this text
 
 Flags (all commands):
@@ -80,6 +82,18 @@ func Run(ctx context.Context, args []string, env Env) int {
 	switch cmd {
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
+		return ExitOK
+	case "schema":
+		if len(args) != 1 || (args[0] != "fleet" && args[0] != "environment") {
+			fmt.Fprintln(env.Stderr, "usage: reconcile schema fleet|environment")
+			return ExitError
+		}
+		b, err := spec.Schema(args[0])
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "reconcile schema: %v\n", err)
+			return ExitError
+		}
+		env.Stdout.Write(b)
 		return ExitOK
 	case "validate", "plan", "apply":
 	default:

@@ -61,7 +61,7 @@ func TestApplyThreeEnvironments(t *testing.T) {
 	if !strings.HasSuffix(r.stdout, "Plan: 27 to add, 0 to change, 0 to destroy.\n") {
 		t.Errorf("first plan should add 9 resources per environment:\n%s", r.stdout)
 	}
-	h.mustRun(0, "apply")
+	applied := h.mustRun(0, "apply")
 	r = h.mustRun(0, "plan", "--detailed-exitcode")
 	if !strings.Contains(r.stdout, "No changes.") {
 		t.Errorf("second plan is not empty:\n%s", r.stdout)
@@ -105,6 +105,9 @@ func TestApplyThreeEnvironments(t *testing.T) {
 			cred := v.secretValue("polyfleet/acme/" + name)
 			if cred["username"] == "" || len(cred["password"]) < 24 {
 				t.Errorf("secret holds username %q and a password of %d characters", cred["username"], len(cred["password"]))
+			}
+			if strings.Contains(applied.stdout+applied.stderr+r.stdout, cred["password"]) {
+				t.Error("the password was printed")
 			}
 			// 4. task definition.
 			arns := v.taskDefinitionARNs(base)
