@@ -112,7 +112,7 @@ func CreateInfra(ctx context.Context, cfg aws.Config, name, domain string) (Infr
 			LoadBalancerARN: lbARN, ListenerPort: 443, HostedZoneID: zoneID, Domain: domain,
 			LogRetentionDays: 30,
 			Defaults: spec.Defaults{
-				CPU: 1024, Memory: 2048, Image: "polynote/polynote:0.5.1", ProxyImage: "ghcr.io/polyfleet/proxy:0.1.0",
+				CPU: 1024, Memory: 2048, Image: "polynote/polynote:0.5.2-2.12", ProxyImage: "ghcr.io/polyfleet/proxy:0.1.0",
 			},
 		},
 		ListenerARN:   aws.ToString(listener.Listeners[0].ListenerArn),
