@@ -8,11 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
+	"github.com/polyfleet/polyfleet/internal/action"
 	"github.com/polyfleet/polyfleet/internal/cloud"
-	"github.com/polyfleet/polyfleet/internal/desired"
 	"github.com/polyfleet/polyfleet/internal/plan"
-	"github.com/polyfleet/polyfleet/internal/resource"
+	"github.com/polyfleet/polyfleet/internal/reconcile"
 	"github.com/polyfleet/polyfleet/internal/spec"
 )
 
@@ -37,6 +38,7 @@ Commands:
   validate   check fleet.yml and the environment files; no AWS call
   plan       show what apply would change
   apply      change AWS to match the environment files, then verify
+  action     run as the GitHub Action (reads GITHUB_EVENT_NAME, inputs, ...)
   schema     print the JSON Schema of fleet.yml or of environment files:
              reconcile schema fleet|environment
   help       show this text
@@ -83,6 +85,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return ExitOK
+	case "action":
+		return action.Run(ctx, action.Options{Getenv: os.Getenv, Stdout: env.Stdout, Stderr: env.Stderr, Clients: env.Clients})
 	case "schema":
 		if len(args) != 1 || (args[0] != "fleet" && args[0] != "environment") {
 			fmt.Fprintln(env.Stderr, "usage: reconcile schema fleet|environment")
@@ -131,16 +135,13 @@ func Run(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "reconcile: AWS configuration: %v\n", err)
 		return ExitError
 	}
-	r := &reconciler{clients: clients, cfg: cfg}
-	p, err := r.plan(ctx)
+	r := &reconcile.Reconciler{Clients: clients, Config: cfg}
+	p, err := r.Plan(ctx)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "reconcile %s: %v\n", cmd, err)
 		return ExitError
 	}
 	if cmd == "plan" {
-		if err := plan.GuardDestroy(p, cfg.Fleet.MaxDestroy); err != nil {
-			p.Warnings = append(p.Warnings, "apply will refuse this plan: "+err.Error())
-		}
 		if err := writePlan(env.Stdout, p, *format); err != nil {
 			fmt.Fprintf(env.Stderr, "reconcile plan: %v\n", err)
 			return ExitError
@@ -154,46 +155,34 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if err := plan.WriteText(env.Stdout, p); err != nil {
 		return ExitError
 	}
-	if err := plan.GuardDestroy(p, cfg.Fleet.MaxDestroy); err != nil && !*allowDestroy {
+	if p.HasChanges() {
+		fmt.Fprintln(env.Stdout, "\nApplying...")
+	}
+	res, err := r.Apply(ctx, p, reconcile.ApplyOptions{Concurrency: *concurrency, AllowDestroy: *allowDestroy, Progress: env.Stdout})
+	if errors.Is(err, plan.ErrDestroyGuard) || errors.Is(err, reconcile.ErrTooManyRules) {
 		fmt.Fprintf(env.Stderr, "reconcile apply: %v\nNothing was changed.\n", err)
 		return ExitError
 	}
-	if !p.HasChanges() && !hasConflicts(p) {
-		r.writeURLs(env.Stdout)
-		return ExitOK
-	}
-	fmt.Fprintln(env.Stdout, "\nApplying...")
-	applyErr := cloud.Apply(ctx, clients, cfg.Fleet, r.infra, p, r.envs, cloud.ApplyOptions{Concurrency: *concurrency, Progress: env.Stdout})
-	// Whatever happened, look again: what is left is what the next run does.
-	after, err := r.plan(ctx)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "reconcile apply: verify: %v\n", err)
+		fmt.Fprintf(env.Stderr, "reconcile apply: %v\n", err)
 		return ExitError
 	}
-	if applyErr != nil {
-		fmt.Fprintf(env.Stderr, "reconcile apply: %v\n", applyErr)
+	if res.Err != nil {
+		fmt.Fprintf(env.Stderr, "reconcile apply: %v\n", res.Err)
 	}
-	if after.HasChanges() {
+	if res.Remaining.HasChanges() {
 		fmt.Fprintf(env.Stderr, "\nreconcile apply: AWS still differs from the environment files after apply:\n")
-		_ = plan.WriteText(env.Stderr, after)
+		_ = plan.WriteText(env.Stderr, res.Remaining)
+	}
+	if !res.OK() {
 		return ExitError
 	}
-	if applyErr != nil || hasConflicts(after) {
-		return ExitError
+	if p.HasChanges() {
+		fmt.Fprintf(env.Stdout, "\nApply complete: %d added, %d changed, %d destroyed. A fresh plan shows no changes.\n",
+			p.Summary.Add, p.Summary.Change, p.Summary.Destroy)
 	}
-	fmt.Fprintf(env.Stdout, "\nApply complete: %d added, %d changed, %d destroyed. A fresh plan shows no changes.\n",
-		p.Summary.Add, p.Summary.Change, p.Summary.Destroy)
-	r.writeURLs(env.Stdout)
+	writeAccess(env.Stdout, r.Access())
 	return ExitOK
-}
-
-func hasConflicts(p plan.Plan) bool {
-	for _, e := range p.Environments {
-		if len(e.Conflicts) > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 func writePlan(w io.Writer, p plan.Plan, format string) error {
@@ -203,50 +192,17 @@ func writePlan(w io.Writer, p plan.Plan, format string) error {
 	return plan.WriteText(w, p)
 }
 
-// MaxRulesPerLoadBalancer is AWS's limit of listener rules per
-// application load balancer (and of target groups per load balancer).
-const MaxRulesPerLoadBalancer = 100
-
-// reconciler holds what one run has learnt.
-type reconciler struct {
-	clients cloud.Clients
-	cfg     spec.Config
-	infra   desired.Infra
-	envs    []desired.Environment
-}
-
-// plan discovers what exists and compares it with the environment files.
-func (r *reconciler) plan(ctx context.Context) (plan.Plan, error) {
-	state, err := cloud.Discover(ctx, r.clients, r.cfg.Fleet)
-	if err != nil {
-		return plan.Plan{}, err
-	}
-	r.infra = state.Infra
-	if n := len(r.cfg.Environments); n+state.OtherRules > MaxRulesPerLoadBalancer {
-		return plan.Plan{}, fmt.Errorf("fleet %s declares %d environments and its listener has %d other rules, but a load balancer takes at most %d rules; split the fleet across load balancers",
-			r.cfg.Fleet.Name, n, state.OtherRules, MaxRulesPerLoadBalancer)
-	}
-	r.envs = desired.Build(r.cfg, state.Infra)
-	var want []resource.Resource
-	for _, e := range r.envs {
-		want = append(want, e.Resources()...)
-	}
-	p := plan.Calculate(want, state.Resources)
-	p.Warnings = state.Warnings
-	return p, nil
-}
-
-func (r *reconciler) writeURLs(w io.Writer) {
-	if len(r.envs) == 0 {
+func writeAccess(w io.Writer, envs []reconcile.Access) {
+	if len(envs) == 0 {
 		return
 	}
 	fmt.Fprintln(w, "\nEnvironments:")
-	for _, e := range r.envs {
+	for _, e := range envs {
 		state := ""
-		if e.Spec.Stopped {
+		if e.Stopped {
 			state = " (stopped)"
 		}
-		fmt.Fprintf(w, "  %-20s https://%s%s  user %s, password in secret %s\n", e.Spec.Name, e.Names.Host, state, desired.Username, e.Names.Secret)
+		fmt.Fprintf(w, "  %-20s %s%s  user %s, password in secret %s\n", e.Name, e.URL, state, e.Username, e.Secret)
 	}
-	fmt.Fprintf(w, "Read a password with:\n  aws secretsmanager get-secret-value --region %s --secret-id <secret> --query SecretString --output text\n", r.cfg.Fleet.Region)
+	fmt.Fprintf(w, "Read a password with:\n  %s\n", envs[0].ReadPassword)
 }

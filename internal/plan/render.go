@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,10 +32,7 @@ func WriteText(w io.Writer, p Plan) error {
 			continue
 		}
 		changed++
-		fmt.Fprintf(&b, "# environment %s %s\n", env.Name, envHeadline[env.Action])
-		for _, c := range env.Changes {
-			writeChange(&b, c)
-		}
+		writeEnvironment(&b, env)
 		b.WriteString("\n")
 	}
 	if changed == 0 && len(p.Warnings) == 0 {
@@ -42,6 +41,20 @@ func WriteText(w io.Writer, p Plan) error {
 	fmt.Fprintf(&b, "Plan: %d to add, %d to change, %d to destroy.\n", p.Summary.Add, p.Summary.Change, p.Summary.Destroy)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// EnvironmentText is the text plan of one environment.
+func EnvironmentText(env Environment) string {
+	var b strings.Builder
+	writeEnvironment(&b, env)
+	return b.String()
+}
+
+func writeEnvironment(b *strings.Builder, env Environment) {
+	fmt.Fprintf(b, "# environment %s %s\n", env.Name, envHeadline[env.Action])
+	for _, c := range env.Changes {
+		writeChange(b, c)
+	}
 }
 
 func writeChange(b *strings.Builder, c Change) {
@@ -100,4 +113,19 @@ func WriteJSON(w io.Writer, p Plan) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// Digest identifies a plan's content: two plans with the same changes
+// have the same digest. The PR comment keeps it, so that a merge can tell
+// whether what it applies is what reviewers saw.
+func Digest(p Plan) string {
+	b, err := json.Marshal(struct {
+		Summary      Summary       `json:"summary"`
+		Environments []Environment `json:"environments"`
+	}{p.Summary, p.Environments})
+	if err != nil {
+		panic(err) // plain structs of strings: cannot fail
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
 }

@@ -29,8 +29,11 @@ type Fleet struct {
 	AssignPublicIP bool `json:"assign_public_ip"`
 	// MaxDestroy is how many environments one apply may delete without
 	// --allow-destroy: a guard against an emptied directory.
-	MaxDestroy int      `json:"max_destroy"`
-	Defaults   Defaults `json:"defaults"`
+	MaxDestroy int `json:"max_destroy"`
+	// SelfHeal lets the scheduled drift check correct drift instead of
+	// only reporting it.
+	SelfHeal bool     `json:"self_heal"`
+	Defaults Defaults `json:"defaults"`
 }
 
 // Defaults apply to every environment that does not set its own value.
@@ -92,6 +95,7 @@ func ParseFleet(file string, src []byte) (Fleet, error) {
 		{"log_retention_days", d.integer(&f.LogRetentionDays)},
 		{"assign_public_ip", d.boolean(&f.AssignPublicIP)},
 		{"max_destroy", d.integer(&f.MaxDestroy)},
+		{"self_heal", d.boolean(&f.SelfHeal)},
 		{"defaults", func(v *yaml.Node, path string) {
 			defaultsNode = v
 			d.mapping(v, path+".", []field{
