@@ -12,6 +12,7 @@ import (
 
 	"github.com/polyfleet/polyfleet/internal/action"
 	"github.com/polyfleet/polyfleet/internal/cloud"
+	"github.com/polyfleet/polyfleet/internal/iampolicy"
 	"github.com/polyfleet/polyfleet/internal/plan"
 	"github.com/polyfleet/polyfleet/internal/reconcile"
 	"github.com/polyfleet/polyfleet/internal/spec"
@@ -39,6 +40,8 @@ Commands:
   plan       show what apply would change
   apply      change AWS to match the environment files, then verify
   action     run as the GitHub Action (reads GITHUB_EVENT_NAME, inputs, ...)
+  iam-policy print the least-privilege IAM policy of the plan or the apply
+             role for fleet.yml: reconcile iam-policy plan|apply [--config]
   schema     print the JSON Schema of fleet.yml or of environment files:
              reconcile schema fleet|environment
   help       show this text
@@ -87,6 +90,26 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return ExitOK
 	case "action":
 		return action.Run(ctx, action.Options{Getenv: os.Getenv, Stdout: env.Stdout, Stderr: env.Stderr, Clients: env.Clients})
+	case "iam-policy":
+		if len(args) == 0 || (args[0] != "plan" && args[0] != "apply") {
+			fmt.Fprintln(env.Stderr, "usage: reconcile iam-policy plan|apply [--config fleet.yml]")
+			return ExitError
+		}
+		role := args[0]
+		if err := fs.Parse(args[1:]); err != nil {
+			return ExitError
+		}
+		fleet, err := spec.LoadFleet(*configPath)
+		if err != nil {
+			fmt.Fprintln(env.Stderr, err)
+			return ExitError
+		}
+		doc := iampolicy.Plan(fleet)
+		if role == "apply" {
+			doc = iampolicy.Apply(fleet)
+		}
+		fmt.Fprint(env.Stdout, doc.JSON())
+		return ExitOK
 	case "schema":
 		if len(args) != 1 || (args[0] != "fleet" && args[0] != "environment") {
 			fmt.Fprintln(env.Stderr, "usage: reconcile schema fleet|environment")
