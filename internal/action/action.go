@@ -276,7 +276,11 @@ func (r *runner) plan(ctx context.Context) error {
 		body := comment.Plan(data, 0)
 		r.gha.AddStepSummary(body)
 		r.gha.Noticef("%s Validated only; no AWS call was made.", reason)
-		return r.gh.upsertComment(ctx, pr.Number, "plan", cfg.Fleet.Name, body)
+		if err := r.gh.upsertComment(ctx, pr.Number, "plan", cfg.Fleet.Name, body); err != nil {
+			// A fork's token is read-only: the job summary has to do.
+			r.gha.Warningf("could not comment on the pull request, the job summary has the result: %s", oneLine(err.Error()))
+		}
+		return nil
 	}
 	r.gha.SetOutput("validate-only", "false")
 	rec, err := r.reconciler(ctx, cfg)

@@ -40,11 +40,10 @@ type storedComment struct {
 }
 
 type storedIssue struct {
-	number       int
-	title, body  string
-	state        string
-	labels       []string
-	closeComment string
+	number      int
+	title, body string
+	state       string
+	labels      []string
 }
 
 // fakeGitHub stands in for api.github.com. It answers the calls Polyfleet
