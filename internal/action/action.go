@@ -95,6 +95,9 @@ func Run(ctx context.Context, opts Options) int {
 	}
 	r := &runner{opts: opts, gha: githubactions.New(githubactions.WithGetenv(opts.Getenv), githubactions.WithWriter(opts.Stdout))}
 	if err := r.run(ctx); err != nil {
+		if errors.Is(err, errReported) {
+			return 1
+		}
 		r.gha.Errorf("%s", oneLine(err.Error()))
 		fmt.Fprintf(opts.Stderr, "reconcile action: %v\n", err)
 		return 1
@@ -251,6 +254,25 @@ func (r *runner) reconciler(ctx context.Context, cfg spec.Config) (*reconcile.Re
 	return &reconcile.Reconciler{Clients: clients, Config: cfg}, nil
 }
 
+// planFleet validates the files of the default branch and plans them,
+// setting the outputs.
+func (r *runner) planFleet(ctx context.Context) (spec.Config, *reconcile.Reconciler, plan.Plan, error) {
+	cfg, err := r.load(0)
+	if err != nil {
+		return cfg, nil, plan.Plan{}, err
+	}
+	rec, err := r.reconciler(ctx, cfg)
+	if err != nil {
+		return cfg, nil, plan.Plan{}, err
+	}
+	p, err := rec.Plan(ctx)
+	if err != nil {
+		return cfg, nil, plan.Plan{}, err
+	}
+	r.setCounts(p)
+	return cfg, rec, p, nil
+}
+
 // plan handles a pull request: validate, plan, and one comment.
 func (r *runner) plan(ctx context.Context) error {
 	pr := r.ev.PullRequest
@@ -306,19 +328,10 @@ func (r *runner) apply(ctx context.Context) error {
 		r.setCounts(plan.Plan{})
 		return nil
 	}
-	cfg, err := r.load(0)
+	cfg, rec, p, err := r.planFleet(ctx)
 	if err != nil {
 		return err
 	}
-	rec, err := r.reconciler(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	p, err := rec.Plan(ctx)
-	if err != nil {
-		return err
-	}
-	r.setCounts(p)
 	var progress strings.Builder
 	res, applyErr := rec.Apply(ctx, p, reconcile.ApplyOptions{AllowDestroy: r.allowD, Progress: io.MultiWriter(&progress, r.opts.Stdout)})
 	failure := ""
@@ -384,19 +397,10 @@ func (r *runner) report(ctx context.Context, sha string, p plan.Plan, data *comm
 // drift compares AWS with the default branch, and keeps one tracking
 // issue up to date, or corrects the drift when the fleet self-heals.
 func (r *runner) drift(ctx context.Context) error {
-	cfg, err := r.load(0)
+	cfg, rec, p, err := r.planFleet(ctx)
 	if err != nil {
 		return err
 	}
-	rec, err := r.reconciler(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	p, err := rec.Plan(ctx)
-	if err != nil {
-		return err
-	}
-	r.setCounts(p)
 	r.gha.AddStepSummary(comment.Summary(comment.PlanData{Fleet: cfg.Fleet.Name, Plan: p, Commit: short(r.ctx.SHA)}))
 	if p.HasChanges() && cfg.Fleet.SelfHeal {
 		res, err := rec.Apply(ctx, p, reconcile.ApplyOptions{AllowDestroy: r.allowD, Progress: r.opts.Stdout})

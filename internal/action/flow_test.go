@@ -194,6 +194,9 @@ func TestInvalidEnvironmentIsAnnotatedAndTouchesNothing(t *testing.T) {
 	if res.awsCalls != 0 {
 		t.Errorf("%d AWS calls for invalid files", res.awsCalls)
 	}
+	if strings.Contains(res.stdout+res.stderr, "reported") {
+		t.Errorf("internal error text leaked:\n%s\n%s", res.stdout, res.stderr)
+	}
 	if len(r.gh.comments) != 1 || !strings.Contains(r.gh.comments[0].body, "1 error(s) in the environment files") {
 		t.Errorf("comments: %+v", r.gh.comments)
 	}

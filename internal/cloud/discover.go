@@ -188,10 +188,7 @@ func (d *discovery) tagged(ctx context.Context) (map[string][]taggedARN, error) 
 			return nil, fmt.Errorf("list resources tagged %s=%s: %w", resource.TagFleet, d.fleet.Name, err)
 		}
 		for _, m := range page.ResourceTagMappingList {
-			tags := map[string]string{}
-			for _, t := range m.Tags {
-				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-			}
+			tags := taggingTagMap(m.Tags)
 			arn := aws.ToString(m.ResourceARN)
 			out[arnType(arn)] = append(out[arnType(arn)], taggedARN{arn: arn, tags: tags})
 		}
@@ -230,10 +227,7 @@ func (d *discovery) roles(ctx context.Context) error {
 			if aws.ToString(r.Path) != path {
 				continue
 			}
-			tags := map[string]string{}
-			for _, t := range r.Tags {
-				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-			}
+			tags := iamTagMap(r.Tags)
 			env, ok := d.attribute(aws.ToString(r.Arn), tags, resource.Role)
 			if !ok {
 				continue
@@ -291,14 +285,6 @@ func (d *discovery) secrets(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-func secretTags(ts []secretstypes.Tag) map[string]string {
-	tags := map[string]string{}
-	for _, t := range ts {
-		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return tags
 }
 
 func (d *discovery) logGroups(ctx context.Context, tagged []taggedARN) error {
@@ -545,14 +531,6 @@ func (d *discovery) securityGroups(ctx context.Context) error {
 	return nil
 }
 
-func ec2Tags(ts []ec2types.Tag) map[string]string {
-	tags := map[string]string{}
-	for _, t := range ts {
-		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return tags
-}
-
 // permissions renders security group rules in the form of
 // desired.IngressRule and desired.EgressAll.
 func permissions(perms []ec2types.IpPermission, dir string) string {
@@ -646,11 +624,7 @@ func (d *discovery) elbTags(ctx context.Context, rules []elbv2types.Rule) (map[s
 			return nil, fmt.Errorf("read tags of listener rules: %w", err)
 		}
 		for _, td := range out.TagDescriptions {
-			m := map[string]string{}
-			for _, t := range td.Tags {
-				m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-			}
-			tags[aws.ToString(td.ResourceArn)] = m
+			tags[aws.ToString(td.ResourceArn)] = elbTagMap(td.Tags)
 		}
 	}
 	return tags, nil
@@ -716,10 +690,7 @@ func (d *discovery) services(ctx context.Context, tagged []taggedARN) error {
 				if aws.ToString(s.Status) == "INACTIVE" {
 					continue
 				}
-				tags := map[string]string{}
-				for _, t := range s.Tags {
-					tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-				}
+				tags := ecsTagMap(s.Tags)
 				env, ok := d.attribute(aws.ToString(s.ServiceArn), tags, resource.Service)
 				if !ok {
 					continue

@@ -15,22 +15,6 @@ import (
 	"github.com/polyfleet/polyfleet/internal/resource"
 )
 
-func ecsTags(m map[string]string) []ecstypes.Tag {
-	var out []ecstypes.Tag
-	for _, k := range sortedKeys(m) {
-		out = append(out, ecstypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
-}
-
-func ecsTagMap(ts []ecstypes.Tag) map[string]string {
-	m := map[string]string{}
-	for _, t := range ts {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m
-}
-
 // ContainerDefinitions are the ECS container definitions of env, with
 // secretARN the ARN of its secret.
 func ContainerDefinitions(env *desired.Environment, secretARN string) []ecstypes.ContainerDefinition {

@@ -13,14 +13,6 @@ import (
 	"github.com/polyfleet/polyfleet/internal/resource"
 )
 
-func elbTagList(m map[string]string) []elbv2types.Tag {
-	var out []elbv2types.Tag
-	for _, k := range sortedKeys(m) {
-		out = append(out, elbv2types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
-}
-
 // elbOwned reads the tags of one ELB resource; gone reports that it no
 // longer exists.
 func (a *applier) elbOwned(ctx context.Context, s step, arn string) (gone bool, err error) {
@@ -33,9 +25,7 @@ func (a *applier) elbOwned(ctx context.Context, s step, arn string) (gone bool, 
 	}
 	tags := map[string]string{}
 	for _, td := range out.TagDescriptions {
-		for _, t := range td.Tags {
-			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-		}
+		tags = elbTagMap(td.Tags)
 	}
 	return false, a.owned(s, tags)
 }

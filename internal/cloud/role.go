@@ -6,19 +6,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/polyfleet/polyfleet/internal/desired"
 	"github.com/polyfleet/polyfleet/internal/resource"
 )
-
-func iamTags(m map[string]string) []iamtypes.Tag {
-	var out []iamtypes.Tag
-	for _, k := range sortedKeys(m) {
-		out = append(out, iamtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
-}
 
 func (a *applier) executionPolicyARN() string {
 	return strings.Replace(desired.ExecutionPolicyARN, "arn:aws:", "arn:"+a.fleet.Partition()+":", 1)
@@ -51,14 +42,6 @@ func (a *applier) createRole(ctx context.Context, s step, env *desired.Environme
 		return "", s.errorf("create", err)
 	}
 	return arn, a.setRolePolicies(ctx, s, env)
-}
-
-func iamTagMap(ts []iamtypes.Tag) map[string]string {
-	m := map[string]string{}
-	for _, t := range ts {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m
 }
 
 // setRolePolicies makes the role's policies exactly the desired ones.

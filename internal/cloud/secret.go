@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	secretssdk "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	secretstypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/polyfleet/polyfleet/internal/desired"
 	"github.com/polyfleet/polyfleet/internal/resource"
@@ -42,14 +41,6 @@ func NewPassword() (string, error) {
 type Credentials struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
-}
-
-func secretTagList(m map[string]string) []secretstypes.Tag {
-	var out []secretstypes.Tag
-	for _, k := range sortedKeys(m) {
-		out = append(out, secretstypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -11,14 +11,6 @@ import (
 	"github.com/polyfleet/polyfleet/internal/resource"
 )
 
-func ec2TagList(m map[string]string) []ec2types.Tag {
-	var out []ec2types.Tag
-	for _, k := range sortedKeys(m) {
-		out = append(out, ec2types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
-}
-
 func (a *applier) createSecurityGroup(ctx context.Context, s step, env *desired.Environment) (string, error) {
 	out, err := a.c.EC2.CreateSecurityGroup(ctx, &ec2sdk.CreateSecurityGroupInput{
 		GroupName:   aws.String(env.Names.SecurityGroup),
