@@ -67,7 +67,7 @@ type event struct {
 type runner struct {
 	opts    Options
 	gha     *githubactions.Action
-	ctx     *githubactions.GitHubContext
+	ghctx   *githubactions.GitHubContext
 	ev      event
 	gh      *repoClient
 	runURL  string
@@ -111,22 +111,22 @@ var errReported = errors.New("reported")
 
 func (r *runner) run(ctx context.Context) error {
 	var err error
-	r.ctx, err = r.gha.Context()
+	r.ghctx, err = r.gha.Context()
 	if err != nil {
 		return fmt.Errorf("read the GitHub context: %w", err)
 	}
-	if r.ctx.EventPath != "" {
-		b, err := json.Marshal(r.ctx.Event)
+	if r.ghctx.EventPath != "" {
+		b, err := json.Marshal(r.ghctx.Event)
 		if err == nil {
 			err = json.Unmarshal(b, &r.ev)
 		}
 		if err != nil {
-			return fmt.Errorf("read the event payload %s: %w", r.ctx.EventPath, err)
+			return fmt.Errorf("read the event payload %s: %w", r.ghctx.EventPath, err)
 		}
 	}
-	owner, repo := r.ctx.Repo()
-	r.runURL = fmt.Sprintf("%s/%s/%s/actions/runs/%d", strings.TrimSuffix(r.ctx.ServerURL, "/"), owner, repo, r.ctx.RunID)
-	r.gh, err = newGitHub(r.input("github-token", ""), r.ctx.APIURL, r.opts.HTTPClient, owner, repo)
+	owner, repo := r.ghctx.Repo()
+	r.runURL = fmt.Sprintf("%s/%s/%s/actions/runs/%d", strings.TrimSuffix(r.ghctx.ServerURL, "/"), owner, repo, r.ghctx.RunID)
+	r.gh, err = newGitHub(r.input("github-token", ""), r.ghctx.APIURL, r.opts.HTTPClient, owner, repo)
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func (r *runner) run(ctx context.Context) error {
 
 	command := r.input("command", "auto")
 	if command == "auto" {
-		switch r.ctx.EventName {
+		switch r.ghctx.EventName {
 		case "pull_request", "pull_request_target":
 			command = "plan"
 		case "push":
@@ -144,12 +144,12 @@ func (r *runner) run(ctx context.Context) error {
 		case "schedule", "workflow_dispatch":
 			command = "drift"
 		default:
-			return fmt.Errorf("event %q: nothing to do; run on pull_request, push, schedule or workflow_dispatch, or set the command input", r.ctx.EventName)
+			return fmt.Errorf("event %q: nothing to do; run on pull_request, push, schedule or workflow_dispatch, or set the command input", r.ghctx.EventName)
 		}
 	}
 	switch command {
 	case "validate":
-		_, err := r.load(0)
+		_, err := r.load(ctx, 0)
 		return err
 	case "plan":
 		return r.plan(ctx)
@@ -170,7 +170,7 @@ func (r *runner) input(name, def string) string {
 
 // load validates the files. Errors become annotations on the file and
 // line, a summary, and, on a pull request, the comment.
-func (r *runner) load(pr int) (spec.Config, error) {
+func (r *runner) load(ctx context.Context, pr int) (spec.Config, error) {
 	cfg, err := spec.Load(r.cfgPath, r.envDir)
 	if err == nil {
 		r.gha.SetOutput("valid", "true")
@@ -197,7 +197,7 @@ func (r *runner) load(pr int) (spec.Config, error) {
 	body := comment.Plan(comment.PlanData{Fleet: fleetName(cfg), Errors: errs, Commit: r.commit(), SummaryURL: r.runURL}, 0)
 	r.gha.AddStepSummary(body)
 	if pr > 0 {
-		if err := r.gh.upsertComment(context.Background(), pr, "plan", fleetName(cfg), body); err != nil {
+		if err := r.gh.upsertComment(ctx, pr, "plan", fleetName(cfg), body); err != nil {
 			fmt.Fprintf(r.opts.Stderr, "reconcile action: %v\n", err)
 		}
 	}
@@ -215,7 +215,7 @@ func (r *runner) commit() string {
 	if r.ev.PullRequest != nil && r.ev.PullRequest.Head.SHA != "" {
 		return short(r.ev.PullRequest.Head.SHA)
 	}
-	return short(r.ctx.SHA)
+	return short(r.ghctx.SHA)
 }
 
 func short(sha string) string {
@@ -257,7 +257,7 @@ func (r *runner) reconciler(ctx context.Context, cfg spec.Config) (*reconcile.Re
 // planFleet validates the files of the default branch and plans them,
 // setting the outputs.
 func (r *runner) planFleet(ctx context.Context) (spec.Config, *reconcile.Reconciler, plan.Plan, error) {
-	cfg, err := r.load(0)
+	cfg, err := r.load(ctx, 0)
 	if err != nil {
 		return cfg, nil, plan.Plan{}, err
 	}
@@ -277,9 +277,9 @@ func (r *runner) planFleet(ctx context.Context) (spec.Config, *reconcile.Reconci
 func (r *runner) plan(ctx context.Context) error {
 	pr := r.ev.PullRequest
 	if pr == nil {
-		return fmt.Errorf("the %s event has no pull request", r.ctx.EventName)
+		return fmt.Errorf("the %s event has no pull request", r.ghctx.EventName)
 	}
-	cfg, err := r.load(pr.Number)
+	cfg, err := r.load(ctx, pr.Number)
 	if err != nil {
 		return err
 	}
@@ -323,7 +323,7 @@ func (r *runner) plan(ctx context.Context) error {
 // report on the pull request it came from.
 func (r *runner) apply(ctx context.Context) error {
 	branch := r.ev.Repository.DefaultBranch
-	if r.ctx.EventName == "push" && (r.ev.Deleted || branch == "" || r.ev.Ref != "refs/heads/"+branch) {
+	if r.ghctx.EventName == "push" && (r.ev.Deleted || branch == "" || r.ev.Ref != "refs/heads/"+branch) {
 		r.gha.Noticef("Push to %s, not to the default branch %s: nothing to apply.", r.ev.Ref, branch)
 		r.setCounts(plan.Plan{})
 		return nil
@@ -345,7 +345,7 @@ func (r *runner) apply(ctx context.Context) error {
 	}
 	sha := r.ev.After
 	if sha == "" {
-		sha = r.ctx.SHA
+		sha = r.ghctx.SHA
 	}
 	data := comment.ApplyData{
 		Fleet: cfg.Fleet.Name, Applied: p, Result: res, Failure: oneLine(failure), Access: rec.Access(),
@@ -401,7 +401,7 @@ func (r *runner) drift(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.gha.AddStepSummary(comment.Summary(comment.PlanData{Fleet: cfg.Fleet.Name, Plan: p, Commit: short(r.ctx.SHA)}))
+	r.gha.AddStepSummary(comment.Summary(comment.PlanData{Fleet: cfg.Fleet.Name, Plan: p, Commit: short(r.ghctx.SHA)}))
 	if p.HasChanges() && cfg.Fleet.SelfHeal {
 		res, err := rec.Apply(ctx, p, reconcile.ApplyOptions{AllowDestroy: r.allowD, Progress: r.opts.Stdout})
 		if err != nil {

@@ -91,7 +91,7 @@ func TestPlanOf300EnvironmentsFitsInAComment(t *testing.T) {
 		t.Fatalf("%d comments", len(r.gh.comments))
 	}
 	body := r.gh.comments[0].body
-	if n := len([]rune(body)); n > 65536 {
+	if n := len(body); n > 65536 {
 		t.Errorf("comment is %d characters", n)
 	}
 	if o, c := strings.Count(body, "<details"), strings.Count(body, "</details>"); o != c || o == 0 {

@@ -203,7 +203,9 @@ func Plan(d PlanData, max int) string {
 	all := sections(d.Plan)
 	v.Sections = all
 	out := render("plan.md.tmpl", v)
-	if len([]rune(out)) <= max {
+	// Measured in bytes, which are never fewer than characters: a
+	// comment that fits in bytes fits in GitHub's character limit.
+	if len(out) <= max {
 		return out
 	}
 	// Too long: keep as many whole sections as fit beside the pointer.
@@ -212,7 +214,7 @@ func Plan(d PlanData, max int) string {
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
 		v.Sections, v.Omitted = all[:mid], len(all)-mid
-		if len([]rune(render("plan.md.tmpl", v))) <= max {
+		if len(render("plan.md.tmpl", v)) <= max {
 			lo = mid
 		} else {
 			hi = mid - 1

@@ -98,7 +98,7 @@ func TestPlanCommentFor300EnvironmentsFits(t *testing.T) {
 		t.Fatalf("test plan too small to need a cut: %d characters", len(full))
 	}
 	got := Plan(PlanData{Fleet: "acme", Plan: p, Commit: "abc", SummaryURL: "https://github.com/o/r/actions/runs/7"}, 0)
-	if n := len([]rune(got)); n > MaxLen {
+	if n := len(got); n > MaxLen {
 		t.Errorf("comment is %d characters, over %d", n, MaxLen)
 	}
 	if !strings.Contains(got, "more environment(s), left out to keep this comment within GitHub's limit. [The job summary](https://github.com/o/r/actions/runs/7) has the whole plan.") {
