@@ -129,7 +129,11 @@ func (v awsView) services() map[string]ecstypes.Service {
 
 // taskDefinitionARNs lists the ACTIVE revisions of a family.
 func (v awsView) taskDefinitionARNs(family string) []string {
-	out, err := v.ecs().ListTaskDefinitions(v.ctx, &ecssdk.ListTaskDefinitionsInput{FamilyPrefix: aws.String(family), Status: ecstypes.TaskDefinitionStatusActive})
+	return v.taskDefinitionsIn(family, ecstypes.TaskDefinitionStatusActive)
+}
+
+func (v awsView) taskDefinitionsIn(family string, status ecstypes.TaskDefinitionStatus) []string {
+	out, err := v.ecs().ListTaskDefinitions(v.ctx, &ecssdk.ListTaskDefinitionsInput{FamilyPrefix: aws.String(family), Status: status})
 	v.check(err, "list task definitions")
 	return out.TaskDefinitionArns
 }

@@ -60,6 +60,8 @@ func TestIAMPoliciesCoverEveryCall(t *testing.T) {
 	h.mustRun(0, "apply")
 	h.writeEnv("alice", "owner: alice\ncpu: 2048\nmemory: 4096\n")
 	h.mustRun(0, "apply")
+	h.writeEnv("alice", "owner: alicia\ncpu: 2048\nmemory: 4096\n")
+	h.mustRun(0, "apply")
 	h.removeEnv("alice")
 	h.mustRun(0, "apply")
 	seen := map[string]bool{}

@@ -447,3 +447,51 @@ func TestReplaceWhatCannotChangeInPlace(t *testing.T) {
 		t.Error("the role changed")
 	}
 }
+
+// TestNewOwnerRetags hands an environment to someone else: every tagged
+// resource gets the new owner tag, in place, with no new task-definition
+// revision and no redeployment.
+func TestNewOwnerRetags(t *testing.T) {
+	h := newHarness(t)
+	h.writeEnv("alice", "owner: alice\n")
+	h.mustRun(0, "apply")
+	v := h.aws()
+	revisions := v.taskDefinitionARNs("polyfleet-acme-alice")
+
+	h.writeEnv("alice", "owner: bob\n")
+	p := h.planJSON()
+	var got []string
+	for _, c := range p.Environments[0].Changes {
+		for _, f := range c.Fields {
+			got = append(got, fmt.Sprintf("%s %s %s: %s -> %s", c.Action, c.Resource, f.Field, f.Before, f.After))
+		}
+	}
+	var want []string
+	for _, k := range []string{"role", "secret", "log-group", "task-definition", "target-group", "security-group", "listener-rule", "service"} {
+		want = append(want, "update "+k+" owner_tag: alice -> bob")
+	}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("changes (-got +want):\n%s", diff)
+	}
+	h.mustRun(0, "apply")
+	h.mustRun(0, "plan", "--detailed-exitcode")
+	if after := v.taskDefinitionARNs("polyfleet-acme-alice"); !cmp.Equal(after, revisions) {
+		t.Errorf("revisions %v, want still %v", after, revisions)
+	}
+	role, err := v.iam().GetRole(v.ctx, &iamsdk.GetRoleInput{RoleName: aws.String("polyfleet-acme-alice")})
+	v.check(err, "get role")
+	for _, tag := range role.Role.Tags {
+		if aws.ToString(tag.Key) == "polyfleet:owner" && aws.ToString(tag.Value) != "bob" {
+			t.Errorf("role owner tag = %s", aws.ToString(tag.Value))
+		}
+	}
+	tags, err := v.ecs().ListTagsForResource(v.ctx, &ecssdk.ListTagsForResourceInput{ResourceArn: v.services()["polyfleet-acme-alice"].ServiceArn})
+	v.check(err, "service tags")
+	found := false
+	for _, tag := range tags.Tags {
+		found = found || aws.ToString(tag.Key) == "polyfleet:owner" && aws.ToString(tag.Value) == "bob"
+	}
+	if !found {
+		t.Errorf("service tags = %+v", tags.Tags)
+	}
+}

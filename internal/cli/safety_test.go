@@ -15,6 +15,7 @@ import (
 	ec2sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	ecssdk "github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elbv2sdk "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	route53sdk "github.com/aws/aws-sdk-go-v2/service/route53"
@@ -270,6 +271,9 @@ func TestCrashAtEveryStepConverges(t *testing.T) {
 				"rules":           len(v.rules()),
 				"A records":       len(v.records()["alice.nb.example.com A"]),
 				"TXT records":     len(v.records()["_polyfleet.alice.nb.example.com TXT"]),
+			}
+			if left := v.taskDefinitionsIn("polyfleet-acme-alice", ecstypes.TaskDefinitionStatusInactive); len(left) != 0 {
+				t.Errorf("%s, crash at write %d: deregistered revisions left undeleted: %v", phase, n, left)
 			}
 			for what, got := range counts {
 				if got != want {

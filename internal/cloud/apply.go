@@ -144,7 +144,7 @@ func (a *applier) environment(ctx context.Context, ep plan.Environment, env *des
 				a.progress(ep.Name, "created", c.Kind, c.Name)
 			}
 		case plan.Update:
-			ref, err = a.update(ctx, s, env, *c.Actual, refs)
+			ref, err = a.update(ctx, s, env, c, refs)
 			if err == nil {
 				a.progress(ep.Name, "updated", c.Kind, c.Name)
 			}
@@ -185,32 +185,49 @@ func (a *applier) create(ctx context.Context, s step, env *desired.Environment, 
 }
 
 // update changes the resource in place, after checking again that the
-// fleet owns it, and returns its Ref.
-func (a *applier) update(ctx context.Context, s step, env *desired.Environment, actual resource.Resource, refs map[resource.Kind]string) (string, error) {
+// fleet owns it, and returns its Ref. A change of owner only retags.
+func (a *applier) update(ctx context.Context, s step, env *desired.Environment, c plan.Change, refs map[resource.Kind]string) (string, error) {
+	actual := *c.Actual
+	if c.OnlyOwner() {
+		return actual.Ref, a.retag(ctx, s, env, actual)
+	}
+	var (
+		ref = actual.Ref
+		err error
+	)
 	switch s.kind {
 	case resource.Role:
-		return actual.Ref, a.updateRole(ctx, s, env)
+		err = a.updateRole(ctx, s, env)
 	case resource.Secret:
-		return actual.Ref, nil // nothing of a secret is updated: never rotated by a plan
+		// Nothing of a secret is updated: never rotated by a plan.
 	case resource.LogGroup:
-		return actual.Ref, a.updateLogGroup(ctx, s, env)
+		err = a.updateLogGroup(ctx, s, env)
 	case resource.TaskDefinition:
+		// A new revision, registered with the current tags.
 		if err := a.checkTaskDefinition(ctx, s, actual.ID); err != nil {
 			return "", err
 		}
 		return a.registerTaskDefinition(ctx, s, env, refs)
 	case resource.TargetGroup:
-		return actual.Ref, a.updateTargetGroup(ctx, s, env, actual.ID)
+		err = a.updateTargetGroup(ctx, s, env, actual.ID)
 	case resource.SecurityGroup:
-		return actual.Ref, a.updateSecurityGroup(ctx, s, env, actual.ID)
+		err = a.updateSecurityGroup(ctx, s, env, actual.ID)
 	case resource.ListenerRule:
-		return actual.Ref, a.updateRule(ctx, s, env, actual.ID, refs)
+		err = a.updateRule(ctx, s, env, actual.ID, refs)
 	case resource.Service:
-		return actual.Ref, a.updateService(ctx, s, env, actual.ID, refs)
+		err = a.updateService(ctx, s, env, actual.ID, refs)
 	case resource.DNSRecord:
 		return "", a.writeRecords(ctx, s, env, true)
+	default:
+		return "", fmt.Errorf("environment %s: unknown resource kind %s", s.env, s.kind)
 	}
-	return "", fmt.Errorf("environment %s: unknown resource kind %s", s.env, s.kind)
+	if err != nil {
+		return "", err
+	}
+	if actual.Fields[resource.OwnerField] != env.Spec.Owner {
+		err = a.retag(ctx, s, env, actual)
+	}
+	return ref, err
 }
 
 // delete removes the resource, after checking again that the fleet owns it.

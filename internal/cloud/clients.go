@@ -32,6 +32,7 @@ type ECSAPI interface {
 	CreateService(context.Context, *ecssdk.CreateServiceInput, ...func(*ecssdk.Options)) (*ecssdk.CreateServiceOutput, error)
 	UpdateService(context.Context, *ecssdk.UpdateServiceInput, ...func(*ecssdk.Options)) (*ecssdk.UpdateServiceOutput, error)
 	DeleteService(context.Context, *ecssdk.DeleteServiceInput, ...func(*ecssdk.Options)) (*ecssdk.DeleteServiceOutput, error)
+	TagResource(context.Context, *ecssdk.TagResourceInput, ...func(*ecssdk.Options)) (*ecssdk.TagResourceOutput, error)
 }
 
 // ELBAPI is the subset of the Elastic Load Balancing v2 API that Polyfleet uses.
@@ -47,6 +48,7 @@ type ELBAPI interface {
 	CreateRule(context.Context, *elbv2sdk.CreateRuleInput, ...func(*elbv2sdk.Options)) (*elbv2sdk.CreateRuleOutput, error)
 	ModifyRule(context.Context, *elbv2sdk.ModifyRuleInput, ...func(*elbv2sdk.Options)) (*elbv2sdk.ModifyRuleOutput, error)
 	DeleteRule(context.Context, *elbv2sdk.DeleteRuleInput, ...func(*elbv2sdk.Options)) (*elbv2sdk.DeleteRuleOutput, error)
+	AddTags(context.Context, *elbv2sdk.AddTagsInput, ...func(*elbv2sdk.Options)) (*elbv2sdk.AddTagsOutput, error)
 }
 
 // IAMAPI is the subset of the IAM API that Polyfleet uses.
@@ -62,6 +64,7 @@ type IAMAPI interface {
 	ListAttachedRolePolicies(context.Context, *iamsdk.ListAttachedRolePoliciesInput, ...func(*iamsdk.Options)) (*iamsdk.ListAttachedRolePoliciesOutput, error)
 	DetachRolePolicy(context.Context, *iamsdk.DetachRolePolicyInput, ...func(*iamsdk.Options)) (*iamsdk.DetachRolePolicyOutput, error)
 	DeleteRole(context.Context, *iamsdk.DeleteRoleInput, ...func(*iamsdk.Options)) (*iamsdk.DeleteRoleOutput, error)
+	TagRole(context.Context, *iamsdk.TagRoleInput, ...func(*iamsdk.Options)) (*iamsdk.TagRoleOutput, error)
 }
 
 // EC2API is the subset of the EC2 API that Polyfleet uses.
@@ -73,6 +76,7 @@ type EC2API interface {
 	AuthorizeSecurityGroupEgress(context.Context, *ec2sdk.AuthorizeSecurityGroupEgressInput, ...func(*ec2sdk.Options)) (*ec2sdk.AuthorizeSecurityGroupEgressOutput, error)
 	RevokeSecurityGroupEgress(context.Context, *ec2sdk.RevokeSecurityGroupEgressInput, ...func(*ec2sdk.Options)) (*ec2sdk.RevokeSecurityGroupEgressOutput, error)
 	DeleteSecurityGroup(context.Context, *ec2sdk.DeleteSecurityGroupInput, ...func(*ec2sdk.Options)) (*ec2sdk.DeleteSecurityGroupOutput, error)
+	CreateTags(context.Context, *ec2sdk.CreateTagsInput, ...func(*ec2sdk.Options)) (*ec2sdk.CreateTagsOutput, error)
 }
 
 // LogsAPI is the subset of the CloudWatch Logs API that Polyfleet uses.
@@ -82,6 +86,7 @@ type LogsAPI interface {
 	PutRetentionPolicy(context.Context, *logssdk.PutRetentionPolicyInput, ...func(*logssdk.Options)) (*logssdk.PutRetentionPolicyOutput, error)
 	ListTagsForResource(context.Context, *logssdk.ListTagsForResourceInput, ...func(*logssdk.Options)) (*logssdk.ListTagsForResourceOutput, error)
 	DeleteLogGroup(context.Context, *logssdk.DeleteLogGroupInput, ...func(*logssdk.Options)) (*logssdk.DeleteLogGroupOutput, error)
+	TagResource(context.Context, *logssdk.TagResourceInput, ...func(*logssdk.Options)) (*logssdk.TagResourceOutput, error)
 }
 
 // SecretsAPI is the subset of the Secrets Manager API that Polyfleet uses.
@@ -91,6 +96,7 @@ type SecretsAPI interface {
 	RestoreSecret(context.Context, *secretssdk.RestoreSecretInput, ...func(*secretssdk.Options)) (*secretssdk.RestoreSecretOutput, error)
 	ListSecrets(context.Context, *secretssdk.ListSecretsInput, ...func(*secretssdk.Options)) (*secretssdk.ListSecretsOutput, error)
 	DeleteSecret(context.Context, *secretssdk.DeleteSecretInput, ...func(*secretssdk.Options)) (*secretssdk.DeleteSecretOutput, error)
+	TagResource(context.Context, *secretssdk.TagResourceInput, ...func(*secretssdk.Options)) (*secretssdk.TagResourceOutput, error)
 }
 
 // Route53API is the subset of the Route53 API that Polyfleet uses.

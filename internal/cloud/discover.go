@@ -63,7 +63,12 @@ type discovery struct {
 func (d *discovery) add(rs ...resource.Resource) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.state.Resources = append(d.state.Resources, rs...)
+	for _, r := range rs {
+		if r.Tags != nil && r.Kind != resource.DNSRecord {
+			r.Fields[resource.OwnerField] = r.Tags[resource.TagOwner]
+		}
+		d.state.Resources = append(d.state.Resources, r)
+	}
 }
 
 func (d *discovery) warn(format string, args ...any) {
@@ -360,7 +365,10 @@ func (d *discovery) taskDefinitions(ctx context.Context, tagged []taggedARN) err
 				return fmt.Errorf("environment %s: task-definition %s: describe: %w", env, name, err)
 			}
 			td := out.TaskDefinition
-			if td.Status == ecstypes.TaskDefinitionStatusInactive || td.Status == ecstypes.TaskDefinitionStatusDeleteInProgress {
+			// An INACTIVE newest revision stays in the state, so that a
+			// delete cut short between deregistering and deleting is
+			// finished, and a hand-made deregistration shows as drift.
+			if td.Status == ecstypes.TaskDefinitionStatusDeleteInProgress {
 				return nil
 			}
 			sort.Strings(f.all)
@@ -396,6 +404,7 @@ func taskDefinitionFields(td *ecstypes.TaskDefinition) map[string]string {
 		"network_mode":   string(td.NetworkMode),
 		"compatibility":  strings.Join(compat, ","),
 		"execution_role": aws.ToString(td.ExecutionRoleArn),
+		"status":         string(td.Status),
 	}
 	for _, cd := range td.ContainerDefinitions {
 		c := desired.Container{Name: aws.ToString(cd.Name), Image: aws.ToString(cd.Image)}

@@ -90,7 +90,8 @@ func (a *applier) deleteTaskDefinition(ctx context.Context, s step, actual resou
 	}
 	for _, arn := range revisions {
 		_, err := a.c.ECS.DeregisterTaskDefinition(ctx, &ecssdk.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)})
-		if err != nil && !strings.Contains(err.Error(), "INACTIVE") && !hasCode(err, "ClientException") {
+		// A revision deregistered by an earlier run is fine: it is deleted below.
+		if err != nil && !(hasCode(err, "ClientException") && strings.Contains(strings.ToLower(err.Error()), "inactive")) {
 			return s.errorf("deregister "+arn, err)
 		}
 	}

@@ -234,6 +234,10 @@ const EgressAll = "all to 0.0.0.0/0"
 func (e Environment) Resources() []resource.Resource {
 	n := e.Names
 	res := func(k resource.Kind, name string, fields map[string]string) resource.Resource {
+		if k != resource.DNSRecord {
+			// Tags are managed too: a new owner shows in the plan.
+			fields[resource.OwnerField] = e.Spec.Owner
+		}
 		return resource.Resource{Kind: k, Env: e.Spec.Name, Name: name, Fields: fields, Tags: e.Tags(k)}
 	}
 	td := map[string]string{
@@ -242,6 +246,7 @@ func (e Environment) Resources() []resource.Resource {
 		"network_mode":   "awsvpc",
 		"compatibility":  "FARGATE",
 		"execution_role": resource.RefTo(resource.Role),
+		"status":         "ACTIVE",
 	}
 	for _, c := range e.Containers() {
 		valueFrom := func(key string) string { return SecretValueFrom(resource.RefTo(resource.Secret), key) }

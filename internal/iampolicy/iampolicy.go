@@ -117,6 +117,7 @@ func Apply(f spec.Fleet) Document {
 		Statement{Sid: "RegisterTaskDefinitions", Effect: "Allow", Action: []string{"ecs:RegisterTaskDefinition"}, Resource: []string{"*"}, Condition: s.requestTag()},
 		Statement{Sid: "TagOnCreate", Effect: "Allow", Action: []string{"ecs:TagResource"}, Resource: []string{"*"},
 			Condition: map[string]map[string]any{"StringEquals": {"ecs:CreateAction": []string{"RegisterTaskDefinition", "CreateService"}}}},
+		Statement{Sid: "RetagOwnECSResources", Effect: "Allow", Action: []string{"ecs:TagResource"}, Resource: []string{"*"}, Condition: s.resourceTag()},
 		Statement{Sid: "RetireTaskDefinitions", Effect: "Allow", Action: []string{"ecs:DeregisterTaskDefinition", "ecs:DeleteTaskDefinitions"}, Resource: []string{"*"}},
 		Statement{Sid: "CreateServices", Effect: "Allow", Action: []string{"ecs:CreateService"}, Resource: []string{services}, Condition: s.requestTag()},
 		Statement{Sid: "ManageServices", Effect: "Allow", Action: []string{"ecs:UpdateService", "ecs:DeleteService"}, Resource: []string{services}, Condition: s.resourceTag()},
@@ -126,6 +127,7 @@ func Apply(f spec.Fleet) Document {
 			Condition: map[string]map[string]any{"StringEquals": {"elasticloadbalancing:CreateAction": []string{"CreateTargetGroup", "CreateRule"}}}},
 		Statement{Sid: "ManageTargetGroupsAndRules", Effect: "Allow", Action: []string{
 			"elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyRule", "elasticloadbalancing:DeleteRule",
+			"elasticloadbalancing:AddTags",
 		}, Resource: []string{targetGroups, rules}, Condition: s.resourceTag()},
 		Statement{Sid: "CreateSecurityGroups", Effect: "Allow", Action: []string{"ec2:CreateSecurityGroup"}, Resource: []string{groups}, Condition: s.requestTag()},
 		Statement{Sid: "CreateSecurityGroupsInTheVPC", Effect: "Allow", Action: []string{"ec2:CreateSecurityGroup"}, Resource: []string{s.arn("ec2", s.region, "vpc/"+f.VPCID)}},
@@ -133,6 +135,7 @@ func Apply(f spec.Fleet) Document {
 			Condition: map[string]map[string]any{"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"}}},
 		Statement{Sid: "ManageSecurityGroups", Effect: "Allow", Action: []string{
 			"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress", "ec2:DeleteSecurityGroup",
+			"ec2:CreateTags",
 		}, Resource: []string{groups}, Condition: s.resourceTag()},
 		Statement{Sid: "WriteOwnRecords", Effect: "Allow", Action: []string{"route53:ChangeResourceRecordSets"}, Resource: []string{s.zone()},
 			Condition: map[string]map[string]any{

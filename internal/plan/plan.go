@@ -59,6 +59,12 @@ type Change struct {
 	Actual  *resource.Resource `json:"-"`
 }
 
+// OnlyOwner reports whether the change only retags the resource with a
+// new owner.
+func (c Change) OnlyOwner() bool {
+	return len(c.Fields) == 1 && c.Fields[0].Field == resource.OwnerField
+}
+
 // Environment is the plan for one environment.
 type Environment struct {
 	Name    string   `json:"name"`
@@ -152,7 +158,7 @@ func Calculate(want, have []resource.Resource) Plan {
 				if c.Action == Replace {
 					replaced[kind] = true
 				}
-				if c.Action == NoOp || (c.Action == Update && !resource.NewIdentityOnUpdate(kind)) {
+				if c.Action == NoOp || (c.Action == Update && (!resource.NewIdentityOnUpdate(kind) || c.OnlyOwner())) {
 					env.Refs[kind] = a.Ref
 				}
 				if c.Action != NoOp {

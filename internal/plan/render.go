@@ -62,7 +62,7 @@ func writeChange(b *strings.Builder, c Change) {
 	switch {
 	case c.Action == Replace:
 		note = " (must be replaced)"
-	case c.Action == Update && c.Kind.String() == "task-definition":
+	case c.Action == Update && c.Kind.String() == "task-definition" && !c.OnlyOwner():
 		note = " (new revision)"
 	}
 	fmt.Fprintf(b, "  %s %s %s%s\n", c.Action.Symbol(), c.Kind, c.Name, note)

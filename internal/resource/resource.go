@@ -125,6 +125,10 @@ func Immutable(k Kind, field string) bool { return immutable[k][field] }
 // resource a new Ref: a task definition update is a new revision.
 func NewIdentityOnUpdate(k Kind) bool { return k == TaskDefinition }
 
+// OwnerField is the plan field of the polyfleet:owner tag. Changing only
+// it retags a resource and never makes a new task-definition revision.
+const OwnerField = "owner_tag"
+
 // sensitive fields are never printed.
 var sensitive = map[string]bool{"secret_string": true}
 
