@@ -3,7 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/polyfleet/polyfleet/internal/cloud"
 	"github.com/polyfleet/polyfleet/internal/mototest"
@@ -196,4 +199,12 @@ func (h *harness) mustRun(want int, args ...string) result {
 // throttle is an error the SDK's retryer treats as throttling.
 func throttle() error {
 	return &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded (injected by the test)", Fault: smithy.FaultClient}
+}
+
+// unavailable is an HTTP 503 from AWS, which the retryer retries.
+func unavailable() error {
+	return &smithyhttp.ResponseError{
+		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{}}},
+		Err:      errors.New("Service Unavailable (injected by the test)"),
+	}
 }

@@ -303,15 +303,27 @@ func TestThrottlingIsRetried(t *testing.T) {
 	attempts := map[string]int{}
 	h.calls.fail = func(op string, _ int) error {
 		attempts[op]++
-		// The first two attempts of these calls are throttled.
+		// The first two attempts of these calls are throttled...
 		if slices.Contains([]string{"Elastic Load Balancing v2.CreateTargetGroup", "Route 53.ChangeResourceRecordSets", "Resource Groups Tagging API.GetResources", "ECS.CreateService"}, op) && attempts[op] <= 2 {
 			return throttle()
+		}
+		// ...and these answer 503 at first.
+		if slices.Contains([]string{"IAM.CreateRole", "EC2.DescribeSecurityGroups", "Secrets Manager.CreateSecret"}, op) && attempts[op] <= 1 {
+			return unavailable()
 		}
 		return nil
 	}
 	h.mustRun(0, "apply", "--concurrency", "1")
 	h.calls.fail = nil
 	h.mustRun(0, "plan", "--detailed-exitcode")
+	for op, min := range map[string]int{
+		"Elastic Load Balancing v2.CreateTargetGroup": 3, "Route 53.ChangeResourceRecordSets": 3, "ECS.CreateService": 3,
+		"IAM.CreateRole": 2, "EC2.DescribeSecurityGroups": 2, "Secrets Manager.CreateSecret": 2,
+	} {
+		if attempts[op] < min {
+			t.Errorf("%s was attempted %d times; the injected failures did not happen", op, attempts[op])
+		}
+	}
 
 	// Throttled for good: bounded retries, then an error that names the
 	// environment, the resource and the AWS error.
