@@ -24,6 +24,7 @@ import (
 
 // ECSAPI is the subset of the ECS API that Polyfleet uses.
 type ECSAPI interface {
+	ListServices(context.Context, *ecssdk.ListServicesInput, ...func(*ecssdk.Options)) (*ecssdk.ListServicesOutput, error)
 	DescribeServices(context.Context, *ecssdk.DescribeServicesInput, ...func(*ecssdk.Options)) (*ecssdk.DescribeServicesOutput, error)
 	DescribeTaskDefinition(context.Context, *ecssdk.DescribeTaskDefinitionInput, ...func(*ecssdk.Options)) (*ecssdk.DescribeTaskDefinitionOutput, error)
 	RegisterTaskDefinition(context.Context, *ecssdk.RegisterTaskDefinitionInput, ...func(*ecssdk.Options)) (*ecssdk.RegisterTaskDefinitionOutput, error)

@@ -473,11 +473,11 @@ func (d *discovery) targetGroups(ctx context.Context, tagged []taggedARN) error 
 	}
 	for start := 0; start < len(arns); start += targetGroupBatch {
 		batch := arns[start:min(start+targetGroupBatch, len(arns))]
-		out, err := d.c.ELB.DescribeTargetGroups(ctx, &elbv2sdk.DescribeTargetGroupsInput{TargetGroupArns: batch})
+		groups, err := d.describeTargetGroups(ctx, batch)
 		if err != nil {
-			return fmt.Errorf("describe target groups: %w", err)
+			return err
 		}
-		for _, tg := range out.TargetGroups {
+		for _, tg := range groups {
 			arn := aws.ToString(tg.TargetGroupArn)
 			env, ok := d.attribute(arn, tagsByARN[arn], resource.TargetGroup)
 			if !ok {
@@ -490,6 +490,31 @@ func (d *discovery) targetGroups(ctx context.Context, tagged []taggedARN) error 
 		}
 	}
 	return nil
+}
+
+// describeTargetGroups describes a batch. The Tagging API can still list
+// a group deleted a moment ago, which fails the whole batch; then each is
+// described on its own and the missing ones are left out.
+func (d *discovery) describeTargetGroups(ctx context.Context, arns []string) ([]elbv2types.TargetGroup, error) {
+	out, err := d.c.ELB.DescribeTargetGroups(ctx, &elbv2sdk.DescribeTargetGroupsInput{TargetGroupArns: arns})
+	if err == nil {
+		return out.TargetGroups, nil
+	}
+	if !hasCode(err, "TargetGroupNotFound") {
+		return nil, fmt.Errorf("describe target groups: %w", err)
+	}
+	var groups []elbv2types.TargetGroup
+	for _, arn := range arns {
+		one, err := d.c.ELB.DescribeTargetGroups(ctx, &elbv2sdk.DescribeTargetGroupsInput{TargetGroupArns: []string{arn}})
+		if hasCode(err, "TargetGroupNotFound") {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("describe target group %s: %w", arn, err)
+		}
+		groups = append(groups, one.TargetGroups...)
+	}
+	return groups, nil
 }
 
 func targetGroupFields(tg elbv2types.TargetGroup) map[string]string {
@@ -675,9 +700,28 @@ func ruleFields(r elbv2types.Rule) map[string]string {
 	}
 }
 
+// services describes every service of the fleet's cluster, listed with
+// ListServices rather than found through the Tagging API, which can lag
+// behind a service created a moment ago; plus any tagged service in
+// another cluster (left there by a change of cluster).
 func (d *discovery) services(ctx context.Context, tagged []taggedARN) error {
 	byCluster := map[string][]string{}
+	seen := map[string]bool{}
+	p := ecssdk.NewListServicesPaginator(d.c.ECS, &ecssdk.ListServicesInput{Cluster: aws.String(d.fleet.Cluster), MaxResults: aws.Int32(100)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list services of cluster %s: %w", d.fleet.Cluster, err)
+		}
+		for _, arn := range page.ServiceArns {
+			byCluster[d.fleet.Cluster] = append(byCluster[d.fleet.Cluster], arn)
+			seen[arn] = true
+		}
+	}
 	for _, t := range tagged {
+		if seen[t.arn] {
+			continue
+		}
 		// arn:aws:ecs:region:account:service/<cluster>/<name>
 		parts := strings.Split(t.arn[strings.Index(t.arn, ":service/")+len(":service/"):], "/")
 		cluster := d.fleet.Cluster

@@ -117,10 +117,11 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-// CanonicalPolicy puts an IAM policy document, URL-encoded or not, in one
-// form so that documents with the same meaning compare equal.
+// CanonicalPolicy puts an IAM policy document, URL-encoded (RFC 3986, as
+// IAM returns them) or not, in one form so that documents with the same
+// meaning compare equal.
 func CanonicalPolicy(doc string) string {
-	if u, err := url.QueryUnescape(doc); err == nil && strings.HasPrefix(strings.TrimSpace(u), "{") {
+	if u, err := url.PathUnescape(doc); err == nil && strings.HasPrefix(strings.TrimSpace(u), "{") {
 		doc = u
 	}
 	var v any

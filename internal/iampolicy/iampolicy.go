@@ -32,6 +32,7 @@ type Statement struct {
 // permissions for most Describe and List calls, hence "*".
 var readActions = []string{
 	"tag:GetResources",
+	"ecs:ListServices",
 	"ecs:DescribeServices",
 	"ecs:DescribeTaskDefinition",
 	"elasticloadbalancing:DescribeLoadBalancers",

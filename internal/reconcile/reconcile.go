@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/polyfleet/polyfleet/internal/cloud"
 	"github.com/polyfleet/polyfleet/internal/desired"
@@ -97,13 +98,30 @@ func (r *Reconciler) Apply(ctx context.Context, p plan.Plan, opts ApplyOptions) 
 	if p.HasChanges() || hasConflicts(p) {
 		applyErr = cloud.Apply(ctx, r.Clients, r.Config.Fleet, r.infra, p, r.envs, cloud.ApplyOptions{Concurrency: opts.Concurrency, Progress: opts.Progress})
 	}
-	// Whatever happened, look again: what is left is what the next run does.
-	after, err := r.Plan(ctx)
-	if err != nil {
-		return Result{Err: applyErr}, fmt.Errorf("verify: %w", err)
+	// Whatever happened, look again: what is left is what the next run
+	// does. AWS's Tagging API can take a little while to list what was just
+	// created, so a difference is looked at again a few times before it
+	// counts.
+	var after plan.Plan
+	for attempt := 0; ; attempt++ {
+		var err error
+		if after, err = r.Plan(ctx); err != nil {
+			return Result{Err: applyErr}, fmt.Errorf("verify: %w", err)
+		}
+		if !after.HasChanges() || applyErr != nil || attempt == len(verifyWaits) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return Result{Err: applyErr, Remaining: after}, ctx.Err()
+		case <-time.After(verifyWaits[attempt]):
+		}
 	}
 	return Result{Err: applyErr, Remaining: after}, nil
 }
+
+// verifyWaits are the pauses before looking again after an apply.
+var verifyWaits = []time.Duration{2 * time.Second, 5 * time.Second, 10 * time.Second}
 
 func hasConflicts(p plan.Plan) bool {
 	for _, e := range p.Environments {
