@@ -126,7 +126,11 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	owner, repo := r.ghctx.Repo()
 	r.runURL = fmt.Sprintf("%s/%s/%s/actions/runs/%d", strings.TrimSuffix(r.ghctx.ServerURL, "/"), owner, repo, r.ghctx.RunID)
-	r.gh, err = newGitHub(r.input("github-token", ""), r.ghctx.APIURL, r.opts.HTTPClient, owner, repo)
+	token := r.input("github-token", "")
+	if token != "" {
+		r.gha.AddMask(token) // GitHub masks it too; this holds if it came from elsewhere
+	}
+	r.gh, err = newGitHub(token, r.ghctx.APIURL, r.opts.HTTPClient, owner, repo)
 	if err != nil {
 		return err
 	}
@@ -278,6 +282,14 @@ func (r *runner) plan(ctx context.Context) error {
 	pr := r.ev.PullRequest
 	if pr == nil {
 		return fmt.Errorf("the %s event has no pull request", r.ghctx.EventName)
+	}
+	switch r.ev.Action {
+	case "opened", "synchronize", "reopened", "":
+	default:
+		// Closed, labelled, edited...: the plan of the last push stands.
+		r.gha.Noticef("Pull request %s: nothing to plan.", r.ev.Action)
+		r.setCounts(plan.Plan{})
+		return nil
 	}
 	cfg, err := r.load(ctx, pr.Number)
 	if err != nil {

@@ -290,6 +290,24 @@ func TestSelfHealCorrectsDrift(t *testing.T) {
 	}
 }
 
+func TestClosedPullRequestIsNotPlanned(t *testing.T) {
+	r := newRepo(t)
+	r.write("environments/alice.yml", "owner: alice\n")
+	res := r.action("pull_request", payload(t, "webhook-pull_request-closed.json", nil), nil, withCredentials...)
+	if res.code != 0 || res.awsCalls != 0 || len(r.gh.calls()) != 0 || !strings.Contains(res.stdout, "Pull request closed: nothing to plan.") {
+		t.Errorf("closed PR: exit %d, %d AWS calls, requests %v\n%s", res.code, res.awsCalls, r.gh.calls(), res.stdout)
+	}
+}
+
+func TestTokenIsMasked(t *testing.T) {
+	r := newRepo(t)
+	r.write("environments/alice.yml", "owner: alice\n")
+	res := r.action("pull_request", payload(t, "webhook-pull_request-opened.json", nil), nil, withCredentials...)
+	if !strings.Contains(res.stdout, "::add-mask::"+r.gh.token) {
+		t.Errorf("the token is not masked:\n%.500s", res.stdout)
+	}
+}
+
 func TestPushElsewhereDoesNothing(t *testing.T) {
 	r := newRepo(t)
 	r.write("environments/alice.yml", "owner: alice\n")

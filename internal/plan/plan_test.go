@@ -92,6 +92,8 @@ func TestCalculate(t *testing.T) {
 	bigger.CPU, bigger.Memory = 2048, 4096
 	stopped := env("bob")
 	stopped.Stopped = true
+	newImage := env("bob")
+	newImage.Image = "polynote/polynote:0.6.0"
 
 	withVPC := func(rs []resource.Resource, kind resource.Kind, field, value string) []resource.Resource {
 		for i := range rs {
@@ -130,6 +132,16 @@ func TestCalculate(t *testing.T) {
 			},
 			wantSummary: Summary{Change: 2},
 			wantActions: map[string]Action{"alice": NoOp, "bob": Update},
+		},
+		{
+			name: "image change: new revision, service follows",
+			want: want(newImage), have: exist(want(env("bob"))),
+			wantChanges: []changeSummary{
+				{"bob", "task-definition", "update", []string{"polynote.image: polynote/polynote:0.5.1 -> polynote/polynote:0.6.0"}},
+				{"bob", "service", "update", []string{"task_definition: id-task-definition-bob -> (known after apply)"}},
+			},
+			wantSummary: Summary{Change: 2},
+			wantActions: map[string]Action{"bob": Update},
 		},
 		{
 			name: "stopped sets desired count 0",
