@@ -36,11 +36,19 @@ type ApplyOptions struct {
 	Wait time.Duration
 }
 
+// Desired is what Apply makes AWS match: the fleet, its shared
+// infrastructure as discovered, and every declared environment.
+type Desired struct {
+	Fleet        spec.Fleet
+	Infra        desired.Infra
+	Environments []desired.Environment
+}
+
 // Apply carries out a plan: per environment, deletes in reverse dependency
 // order, then creates and updates in dependency order. Environments run
 // concurrently, and one failing does not stop the others. Every step can be
 // repeated: after a crash, a new plan picks up where this one stopped.
-func Apply(ctx context.Context, c Clients, fleet spec.Fleet, infra desired.Infra, p plan.Plan, envs []desired.Environment, opts ApplyOptions) error {
+func Apply(ctx context.Context, c Clients, want Desired, p plan.Plan, opts ApplyOptions) error {
 	if opts.Concurrency < 1 {
 		opts.Concurrency = 4
 	}
@@ -53,10 +61,10 @@ func Apply(ctx context.Context, c Clients, fleet spec.Fleet, infra desired.Infra
 	if opts.Wait == 0 {
 		opts.Wait = 10 * time.Minute
 	}
-	a := &applier{c: c, fleet: fleet, infra: infra, opts: opts}
+	a := &applier{c: c, fleet: want.Fleet, infra: want.Infra, opts: opts}
 	byName := map[string]*desired.Environment{}
-	for i := range envs {
-		byName[envs[i].Spec.Name] = &envs[i]
+	for i := range want.Environments {
+		byName[want.Environments[i].Spec.Name] = &want.Environments[i]
 	}
 	var (
 		wg   sync.WaitGroup

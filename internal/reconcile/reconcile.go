@@ -96,7 +96,8 @@ func (r *Reconciler) Apply(ctx context.Context, p plan.Plan, opts ApplyOptions) 
 	}
 	var applyErr error
 	if p.HasChanges() || hasConflicts(p) {
-		applyErr = cloud.Apply(ctx, r.Clients, r.Config.Fleet, r.infra, p, r.envs, cloud.ApplyOptions{Concurrency: opts.Concurrency, Progress: opts.Progress})
+		want := cloud.Desired{Fleet: r.Config.Fleet, Infra: r.infra, Environments: r.envs}
+		applyErr = cloud.Apply(ctx, r.Clients, want, p, cloud.ApplyOptions{Concurrency: opts.Concurrency, Progress: opts.Progress})
 	}
 	// Whatever happened, look again: what is left is what the next run
 	// does. AWS's Tagging API can take a little while to list what was just
